@@ -1,0 +1,103 @@
+//! The `Driver` trait: how an idle worker parks.
+//!
+//! The executor never blocks a worker on its own. An idle worker asks the
+//! runtime's [`Driver`] to park it, with the deadline of the next timer as an
+//! optional timeout. At most one worker at a time is inside
+//! [`Driver::park`]; the executor guarantees this with a lock, so a driver may
+//! assume a single parked thread (this is what lets the reactor hand one
+//! `mio::Poll` to whichever worker is idle). Every other idle worker sleeps on
+//! its own condvar.
+//!
+//! The executor ships [`CondvarDriver`], a driver with no I/O. The reactor
+//! crate implements the same trait over `mio::Poll`.
+
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+/// What an idle worker blocks in.
+///
+/// # Contract
+///
+/// * `park` blocks the calling thread until [`unpark`](Driver::unpark) is
+///   called, the timeout elapses, or the driver has made progress that may
+///   have woken a task (an I/O event, an expired timer). Spurious returns are
+///   allowed; the executor re-checks its queues after every return.
+/// * `park(Some(Duration::ZERO))` must not block: it processes whatever is
+///   ready and returns. A busy runtime uses it to poll I/O every few ticks.
+/// * `unpark` may be called from any thread, at any time. If no thread is
+///   parked, the next call to `park` returns immediately (the token semantics
+///   of [`std::thread::park`]), so an unpark is never lost.
+/// * The executor never has two threads inside `park` at once.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_executor::{CondvarDriver, Driver};
+///
+/// let driver = CondvarDriver::new();
+/// driver.unpark();                  // nobody is parked: the token is kept
+/// driver.park(None);                // so this returns at once
+/// driver.park(Some(Duration::ZERO)); // never blocks
+/// ```
+pub trait Driver: Send + Sync + 'static {
+    /// Blocks until unparked, the timeout elapses, or progress was made.
+    fn park(&self, timeout: Option<Duration>);
+
+    /// Wakes the thread parked in [`park`](Driver::park), or makes the next
+    /// `park` return at once.
+    fn unpark(&self);
+
+    /// Called once when the runtime shuts down, after every worker has
+    /// stopped. A driver wakes whatever still waits on it (an I/O driver
+    /// wakes every registered resource so that its tasks observe shutdown).
+    fn shutdown(&self) {}
+}
+
+/// A driver with no I/O: parks on a condvar.
+///
+/// The default for a runtime without a reactor, and the reference
+/// implementation of the [`Driver`] contract.
+#[derive(Debug, Default)]
+pub struct CondvarDriver {
+    notified: Mutex<bool>,
+    condvar: Condvar,
+}
+
+impl CondvarDriver {
+    /// A driver with no pending unpark.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Driver for CondvarDriver {
+    fn park(&self, timeout: Option<Duration>) {
+        let mut notified = self.notified.lock().unwrap_or_else(|e| e.into_inner());
+        if *notified {
+            *notified = false;
+            return;
+        }
+        match timeout {
+            Some(d) if d.is_zero() => {}
+            Some(d) => {
+                let (mut g, _) = self
+                    .condvar
+                    .wait_timeout(notified, d)
+                    .unwrap_or_else(|e| e.into_inner());
+                *g = false;
+            }
+            None => {
+                while !*notified {
+                    notified = self.condvar.wait(notified).unwrap_or_else(|e| e.into_inner());
+                }
+                *notified = false;
+            }
+        }
+    }
+
+    fn unpark(&self) {
+        *self.notified.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.condvar.notify_one();
+    }
+}

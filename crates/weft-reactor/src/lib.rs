@@ -1,0 +1,1 @@
+//! One shared mio reactor: readiness, timers and net types for weft.

@@ -1,0 +1,51 @@
+//! A bounded batch of wakers, called outside any lock.
+//!
+//! The reactor never calls a waker while holding one of its locks: a waker
+//! may run arbitrary code (the executor's schedule path, or a user waker that
+//! itself touches the reactor), and calling it under the registration or
+//! timer lock would invite deadlock and lengthen the critical section. So the
+//! dispatch loops take wakers out under the lock into a [`WakeList`], and when
+//! the list is full (or the loop is done) they drop the lock, call every
+//! waker, and take the lock again.
+
+use std::task::Waker;
+
+/// How many wakers one batch holds: tokio's figure, enough to amortise the
+/// lock round trip, small enough to live on the stack of a loop.
+pub(crate) const BATCH: usize = 32;
+
+/// Wakers collected under a lock, to be called after it is released.
+#[derive(Default)]
+pub(crate) struct WakeList {
+    wakers: Vec<Waker>,
+}
+
+impl WakeList {
+    pub(crate) fn new() -> Self {
+        WakeList {
+            wakers: Vec::with_capacity(BATCH),
+        }
+    }
+
+    /// `false` once the batch is full: drop the lock and call
+    /// [`wake_all`](Self::wake_all) before pushing more.
+    pub(crate) fn can_push(&self) -> bool {
+        self.wakers.len() < BATCH
+    }
+
+    pub(crate) fn push(&mut self, waker: Waker) {
+        self.wakers.push(waker);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.wakers.is_empty()
+    }
+
+    /// Calls every waker in the batch. Must be called with no reactor lock
+    /// held.
+    pub(crate) fn wake_all(&mut self) {
+        for waker in self.wakers.drain(..) {
+            waker.wake();
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Cooperative budget.
+//!
+//! A task that is always ready (its socket always has data, its channel is
+//! never empty) would never return `Pending`, and so would never give its
+//! worker back to the other tasks or to the timers. To prevent that, every
+//! poll of a task runs with a *budget*: a number of operations on weft
+//! resources that it may perform in this turn. Each such operation calls
+//! [`poll_proceed`] first; when the budget is spent, the operation wakes the
+//! task and returns `Pending` as if the resource were not ready, and the task
+//! goes to the back of the queue.
+//!
+//! The budget is [`BUDGET`] operations per poll: tokio's figure (128), chosen
+//! there by measurement as large enough that the wake-and-requeue cost is
+//! amortised, and small enough that a worker returns to its queue within
+//! microseconds. Outside a budgeted section (a thread that is not running a
+//! weft task), the budget is unconstrained and [`poll_proceed`] never refuses.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::sync::thread_local;
+
+/// Operations a task may perform on weft resources per poll.
+pub const BUDGET: u8 = 128;
+
+thread_local! {
+    /// `None`: unconstrained. `Some(n)`: `n` operations left.
+    static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with a fresh budget of [`BUDGET`] operations, restoring the
+/// previous budget afterwards (even if `f` panics).
+///
+/// The scheduler wraps every task poll in this; so does `block_on`.
+///
+/// ```
+/// use weft_task::coop;
+/// assert!(coop::has_budget_remaining());
+/// coop::budget(|| assert!(coop::has_budget_remaining()));
+/// ```
+pub fn budget<R>(f: impl FnOnce() -> R) -> R {
+    with_budget(Some(BUDGET), f)
+}
+
+/// Runs `f` with no budget constraint, restoring the previous budget after.
+///
+/// ```
+/// weft_task::coop::unconstrained(|| ());
+/// ```
+pub fn unconstrained<R>(f: impl FnOnce() -> R) -> R {
+    with_budget(None, f)
+}
+
+fn with_budget<R>(budget: Option<u8>, f: impl FnOnce() -> R) -> R {
+    struct Reset(Option<u8>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = CURRENT.try_with(|c| c.set(self.0));
+        }
+    }
+    let prev = CURRENT.with(|c| c.replace(budget));
+    let _reset = Reset(prev);
+    f()
+}
+
+/// `true` unless the current task has spent its budget.
+///
+/// ```
+/// assert!(weft_task::coop::has_budget_remaining());
+/// ```
+pub fn has_budget_remaining() -> bool {
+    CURRENT.try_with(|c| c.get() != Some(0)).unwrap_or(true)
+}
+
+/// Asks for one unit of budget before an operation on a weft resource.
+///
+/// Returns `Pending` (after waking the task, so it is polled again after its
+/// neighbours) when the budget is spent. Otherwise takes one unit and returns
+/// a guard; if the operation then turns out not to be ready, drop the guard
+/// without calling [`RestoreOnPending::made_progress`] and the unit is given
+/// back, since no progress was made.
+///
+/// ```
+/// use std::task::{Context, Poll, Waker};
+/// use weft_task::coop;
+///
+/// let mut cx = Context::from_waker(Waker::noop());
+/// coop::budget(|| {
+///     for _ in 0..coop::BUDGET {
+///         match coop::poll_proceed(&mut cx) {
+///             Poll::Ready(guard) => guard.made_progress(),
+///             Poll::Pending => unreachable!(),
+///         }
+///     }
+///     assert!(coop::poll_proceed(&mut cx).is_pending());
+/// });
+/// ```
+pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
+    let took = CURRENT
+        .try_with(|c| match c.get() {
+            None => Some(None),
+            Some(0) => None,
+            Some(n) => {
+                c.set(Some(n - 1));
+                Some(Some(n))
+            }
+        })
+        .unwrap_or(Some(None));
+    match took {
+        Some(prev) => Poll::Ready(RestoreOnPending(Cell::new(prev))),
+        None => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// Gives a unit of budget back on drop unless progress was made.
+///
+/// Returned by [`poll_proceed`].
+#[derive(Debug)]
+#[must_use = "dropping the guard at once gives the budget back"]
+pub struct RestoreOnPending(Cell<Option<u8>>);
+
+impl RestoreOnPending {
+    /// The operation made progress: keep the unit spent.
+    pub fn made_progress(&self) {
+        self.0.set(None);
+    }
+}
+
+impl Drop for RestoreOnPending {
+    fn drop(&mut self) {
+        if let Some(prev) = self.0.get() {
+            let _ = CURRENT.try_with(|c| {
+                if c.get().is_some() {
+                    c.set(Some(prev));
+                }
+            });
+        }
+    }
+}
+
+/// Spends one unit of budget, yielding to the scheduler if none is left.
+///
+/// Call it in a loop that does a lot of work without touching any weft
+/// resource, so that the loop still lets its neighbours run.
+///
+/// ```
+/// # async fn demo() {
+/// for i in 0..10_000u32 {
+///     weft_task::coop::consume_budget().await;
+///     std::hint::black_box(i);
+/// }
+/// # }
+/// ```
+pub async fn consume_budget() {
+    ConsumeBudget { done: false }.await
+}
+
+struct ConsumeBudget {
+    done: bool,
+}
+
+impl Future for ConsumeBudget {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.done {
+            return Poll::Ready(());
+        }
+        match poll_proceed(cx) {
+            Poll::Ready(guard) => {
+                guard.made_progress();
+                self.done = true;
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::task::Waker;
+
+    #[test]
+    fn unconstrained_outside_a_budget() {
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..1000 {
+            assert!(poll_proceed(&mut cx).is_ready());
+        }
+    }
+
+    #[test]
+    fn refused_when_spent_and_restored_when_no_progress() {
+        let mut cx = Context::from_waker(Waker::noop());
+        budget(|| {
+            for _ in 0..BUDGET {
+                // No progress: the unit comes back.
+                drop(poll_proceed(&mut cx));
+            }
+            for _ in 0..BUDGET {
+                let Poll::Ready(g) = poll_proceed(&mut cx) else {
+                    panic!("budget refused early")
+                };
+                g.made_progress();
+            }
+            assert!(poll_proceed(&mut cx).is_pending());
+            assert!(!has_budget_remaining());
+        });
+        assert!(has_budget_remaining());
+    }
+
+    #[test]
+    fn nested_budget_restores_outer() {
+        let mut cx = Context::from_waker(Waker::noop());
+        budget(|| {
+            poll_proceed(&mut cx).map(|g| g.made_progress()).is_ready();
+            unconstrained(|| assert!(has_budget_remaining()));
+            assert!(has_budget_remaining());
+        });
+    }
+}

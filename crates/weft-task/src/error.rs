@@ -1,0 +1,191 @@
+//! `Id` and `JoinError`.
+
+use std::any::Any;
+use std::fmt;
+use std::io;
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// A task's identifier, unique among all tasks of the process while it
+/// lives.
+///
+/// ```
+/// let a = weft_task::Id::next();
+/// let b = weft_task::Id::next();
+/// assert_ne!(a, b);
+/// ```
+#[derive(Clone, Copy, Debug, Hash, Eq, PartialEq, Ord, PartialOrd)]
+pub struct Id(NonZeroU64);
+
+impl Id {
+    /// A fresh id.
+    pub fn next() -> Id {
+        // Not a protocol variable: a plain counter, std even under loom.
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        Id(NonZeroU64::new(n).expect("weft-task: task id counter overflowed"))
+    }
+
+    /// The id as a number.
+    ///
+    /// ```
+    /// assert!(weft_task::Id::next().as_u64() > 0);
+    /// ```
+    pub fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Why a task did not produce its output: it was cancelled, or it panicked.
+///
+/// ```
+/// # use weft_task::{Id, JoinError};
+/// let err = JoinError::cancelled(Id::next());
+/// assert!(err.is_cancelled() && !err.is_panic());
+/// let io: std::io::Error = err.into();
+/// assert!(io.to_string().contains("cancelled"));
+/// ```
+pub struct JoinError {
+    id: Id,
+    repr: Repr,
+}
+
+enum Repr {
+    Cancelled,
+    // A mutex so that `JoinError` is `Sync` while the payload is only `Send`.
+    Panic(Mutex<Box<dyn Any + Send + 'static>>),
+}
+
+impl JoinError {
+    /// The error of a task that was cancelled (aborted, or its runtime shut
+    /// down) before it completed.
+    pub fn cancelled(id: Id) -> JoinError {
+        JoinError {
+            id,
+            repr: Repr::Cancelled,
+        }
+    }
+
+    /// The error of a task whose future panicked, with the panic payload.
+    ///
+    /// ```
+    /// # use weft_task::{Id, JoinError};
+    /// let err = JoinError::panic(Id::next(), Box::new("boom"));
+    /// assert!(err.is_panic());
+    /// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
+    /// ```
+    pub fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError {
+            id,
+            repr: Repr::Panic(Mutex::new(payload)),
+        }
+    }
+
+    /// `true` if the task was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// `true` if the task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// The panic payload, to resume the panic with
+    /// [`std::panic::resume_unwind`].
+    ///
+    /// # Panics
+    ///
+    /// If the task was cancelled rather than panicked; use
+    /// [`try_into_panic`](JoinError::try_into_panic) when unsure.
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic()
+            .expect("JoinError::into_panic called on a cancelled task; check is_panic() first or use try_into_panic()")
+    }
+
+    /// The panic payload, or the error back if the task was cancelled.
+    ///
+    /// ```
+    /// # use weft_task::{Id, JoinError};
+    /// let err = JoinError::cancelled(Id::next());
+    /// assert!(err.try_into_panic().is_err());
+    /// ```
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic(p) => Ok(p.into_inner().unwrap_or_else(|e| e.into_inner())),
+            Repr::Cancelled => Err(self),
+        }
+    }
+
+    /// The id of the task that failed.
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    fn panic_message(&self) -> Option<String> {
+        let Repr::Panic(p) = &self.repr else { return None };
+        let p = p.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = p.downcast_ref::<&'static str>() {
+            Some((*s).to_owned())
+        } else {
+            p.downcast_ref::<String>().cloned()
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Repr::Panic(_) => match self.panic_message() {
+                Some(msg) => write!(f, "task {} panicked with message {:?}", self.id, msg),
+                None => write!(f, "task {} panicked", self.id),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
+            Repr::Panic(_) => match self.panic_message() {
+                Some(msg) => write!(f, "JoinError::Panic({:?}, {:?}, ...)", self.id, msg),
+                None => write!(f, "JoinError::Panic({:?}, ...)", self.id),
+            },
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for io::Error {
+    fn from(err: JoinError) -> io::Error {
+        io::Error::other(err)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_the_panic_message() {
+        let e = JoinError::panic(Id::next(), Box::new(String::from("bad input")));
+        assert!(e.to_string().contains("bad input"), "{e}");
+        assert!(format!("{e:?}").contains("Panic"));
+    }
+
+    #[test]
+    fn join_error_is_send_and_sync() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<JoinError>();
+    }
+}

@@ -1,0 +1,178 @@
+//! `JoinHandle` and `AbortHandle`: the user's side of a task.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::raw::RawTask;
+use crate::{coop, Id, JoinError};
+
+/// An owned permission to await a task's output.
+///
+/// Awaiting it gives `Ok(output)`, or a [`JoinError`] if the task panicked
+/// or was cancelled. Dropping it **detaches** the task: the task keeps
+/// running and its output is dropped when it finishes.
+///
+/// ```
+/// # use std::future::Future;
+/// # use std::task::{Context, Poll, Waker};
+/// # use weft_task::{Notified, Schedule, Task};
+/// # struct Inline;
+/// # impl Schedule for Inline {
+/// #     fn schedule(&self, task: Notified<Self>) { task.run() }
+/// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+/// # }
+/// let (task, mut handle) = weft_task::unowned(async { 6 * 7 }, Inline, weft_task::Id::next());
+/// task.run();
+/// assert!(handle.is_finished());
+/// let mut cx = Context::from_waker(Waker::noop());
+/// match std::pin::Pin::new(&mut handle).poll(&mut cx) {
+///     Poll::Ready(Ok(v)) => assert_eq!(v, 42),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
+pub struct JoinHandle<T> {
+    raw: RawTask,
+    _output: PhantomData<T>,
+}
+
+// SAFETY: the handle only hands out `T` by value, which needs `T: Send` to
+// cross threads; the task's state is shared through atomics.
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: `&JoinHandle` only reads the state word or aborts (both atomic).
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
+
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> JoinHandle<T> {
+    /// # Safety
+    ///
+    /// `raw` carries one reference and `JOIN_INTEREST`, for a task whose
+    /// output is `T`.
+    pub(crate) unsafe fn from_raw(raw: RawTask) -> JoinHandle<T> {
+        JoinHandle {
+            raw,
+            _output: PhantomData,
+        }
+    }
+
+    /// Cancels the task.
+    ///
+    /// An idle task is scheduled once so that its future is dropped on a
+    /// scheduler thread; a running task is cancelled when its current poll
+    /// returns; a finished task is unaffected. Awaiting the handle then
+    /// gives `JoinError::Cancelled` unless the task finished first.
+    pub fn abort(&self) {
+        self.raw.remote_abort();
+    }
+
+    /// `true` once the task has completed, been cancelled or panicked.
+    pub fn is_finished(&self) -> bool {
+        self.raw.state().load().is_complete()
+    }
+
+    /// A cloneable handle that can abort the task from anywhere, without
+    /// the right to its output.
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.raw.ref_inc();
+        AbortHandle { raw: self.raw }
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.raw.header().id
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Awaiting a handle in a loop must not starve the worker.
+        let budget = match coop::poll_proceed(cx) {
+            Poll::Ready(b) => b,
+            Poll::Pending => return Poll::Pending,
+        };
+        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
+        // SAFETY: `out` has the task's output type; we are its JoinHandle.
+        unsafe {
+            self.raw
+                .try_read_output(&mut out as *mut _ as *mut (), cx.waker())
+        };
+        if out.is_ready() {
+            budget.made_progress();
+        }
+        out
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        self.raw.drop_join_handle_slow();
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("id", &self.id()).finish()
+    }
+}
+
+/// A handle that can abort a task but not await it.
+///
+/// `Send + Sync + Clone`; dropping it does nothing to the task.
+///
+/// ```
+/// # use weft_task::{Notified, Schedule, Task};
+/// # struct Parked;
+/// # impl Schedule for Parked {
+/// #     fn schedule(&self, _: Notified<Self>) {}
+/// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+/// # }
+/// let (task, handle) = weft_task::unowned(std::future::pending::<()>(), Parked, weft_task::Id::next());
+/// let abort = handle.abort_handle();
+/// abort.abort();
+/// task.run(); // the first run sees the abort: the future is dropped
+/// assert!(abort.is_finished());
+/// ```
+pub struct AbortHandle {
+    raw: RawTask,
+}
+
+impl AbortHandle {
+    /// Cancels the task; see [`JoinHandle::abort`].
+    pub fn abort(&self) {
+        self.raw.remote_abort();
+    }
+
+    /// `true` once the task has finished, whatever the outcome.
+    pub fn is_finished(&self) -> bool {
+        self.raw.state().load().is_complete()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.raw.header().id
+    }
+}
+
+impl Clone for AbortHandle {
+    fn clone(&self) -> Self {
+        self.raw.ref_inc();
+        AbortHandle { raw: self.raw }
+    }
+}
+
+impl Drop for AbortHandle {
+    fn drop(&mut self) {
+        self.raw.drop_reference();
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle").field("id", &self.id()).finish()
+    }
+}

@@ -1,0 +1,497 @@
+//! The task allocation and the type-erased operations on it.
+//!
+//! A task is one `Box<Cell<F, S>>`: the [`Header`] (state word, vtable, id,
+//! owner), the scheduler hook `S`, the join waker slot and the stage (the
+//! future while it runs, its output after). Every handle is a pointer to the
+//! header; the [`Vtable`] recovers `F` and `S` for the operations that need
+//! them. This file is where the crate's `unsafe` lives, with `waker.rs`.
+//!
+//! # Who may touch what
+//!
+//! * The **stage** belongs to whoever holds `RUNNING` (poll, cancel). After
+//!   `COMPLETE`, it belongs to the `JoinHandle` if `JOIN_INTEREST` was set
+//!   at completion, otherwise to the completing thread.
+//! * The **join waker** slot follows the `JOIN_WAKER` rules in `state.rs`.
+//! * The **owned key** is read and written only under the owner's shard lock.
+//! * The allocation is freed by whoever drops the last reference.
+
+use std::any::Any;
+use std::future::Future;
+use std::mem::{self, ManuallyDrop};
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use crate::error::JoinError;
+use crate::state::{State, ToIdle, ToNotified, ToRunning};
+use crate::sync::UnsafeCell;
+use crate::waker::waker_ref;
+use crate::{Id, Schedule, Task};
+
+/// The first field of every task allocation.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    pub(crate) id: Id,
+    /// The `OwnedTasks` list this task was bound to; 0 if none.
+    pub(crate) owner_id: u64,
+    /// This task's key in its owner's shard; guarded by that shard's lock.
+    pub(crate) owned_key: UnsafeCell<usize>,
+}
+
+/// The operations that need the concrete future and scheduler types.
+pub(crate) struct Vtable {
+    poll: unsafe fn(NonNull<Header>),
+    schedule: unsafe fn(NonNull<Header>),
+    dealloc: unsafe fn(NonNull<Header>),
+    try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    drop_join_handle_slow: unsafe fn(NonNull<Header>),
+    shutdown: unsafe fn(NonNull<Header>),
+}
+
+/// What the stage slot holds.
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+/// The whole task, in one allocation.
+#[repr(C)]
+struct Cell<F: Future, S> {
+    header: Header,
+    scheduler: S,
+    join_waker: UnsafeCell<Option<Waker>>,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+/// A pointer to a task's header, with the type-erased operations.
+///
+/// A `RawTask` does not own a reference by itself; the handle types that
+/// wrap it (`Task`, `Notified`, `JoinHandle`, `AbortHandle`, wakers) do.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawTask {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: a `RawTask` is only a pointer; the handles that own references are
+// `Send`/`Sync` only when the task's future, output and scheduler allow it,
+// and every shared access goes through the atomic state word.
+unsafe impl Send for RawTask {}
+// SAFETY: as above.
+unsafe impl Sync for RawTask {}
+
+impl RawTask {
+    /// Allocates a task holding `refs` references (see `State::new`).
+    pub(crate) fn new<F, S>(future: F, scheduler: S, id: Id, owner_id: u64, refs: usize) -> RawTask
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+        S: Schedule,
+    {
+        let cell = Box::new(Cell {
+            header: Header {
+                state: State::new(refs),
+                vtable: vtable::<F, S>(),
+                id,
+                owner_id,
+                owned_key: UnsafeCell::new(0),
+            },
+            scheduler,
+            join_waker: UnsafeCell::new(None),
+            stage: UnsafeCell::new(Stage::Running(future)),
+        });
+        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+        RawTask { ptr }
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` must point to the header of a live task.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> RawTask {
+        RawTask { ptr }
+    }
+
+    pub(crate) fn header_ptr(self) -> NonNull<Header> {
+        self.ptr
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: every `RawTask` in use is backed by a reference that keeps
+        // the allocation alive while the handle that holds it exists.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub(crate) fn state(&self) -> &State {
+        &self.header().state
+    }
+
+    /// Runs the task: consumes a `Notified`'s reference.
+    pub(crate) fn poll(self) {
+        // SAFETY: the vtable matches the cell it was created with.
+        unsafe { (self.header().vtable.poll)(self.ptr) }
+    }
+
+    /// Hands a `Notified` to the scheduler: consumes one reference.
+    pub(crate) fn schedule(self) {
+        // SAFETY: as above.
+        unsafe { (self.header().vtable.schedule)(self.ptr) }
+    }
+
+    /// Cancels the task now if idle: consumes one reference.
+    pub(crate) fn shutdown(self) {
+        // SAFETY: as above.
+        unsafe { (self.header().vtable.shutdown)(self.ptr) }
+    }
+
+    /// # Safety
+    ///
+    /// `dst` must point to a `Poll<Result<T, JoinError>>` where `T` is the
+    /// task's output type, and the caller must be the `JoinHandle`.
+    pub(crate) unsafe fn try_read_output(self, dst: *mut (), waker: &Waker) {
+        // SAFETY: forwarded from the caller.
+        unsafe { (self.header().vtable.try_read_output)(self.ptr, dst, waker) }
+    }
+
+    /// Drops the `JoinHandle`'s interest and its reference.
+    pub(crate) fn drop_join_handle_slow(self) {
+        // SAFETY: the vtable matches the cell it was created with.
+        unsafe { (self.header().vtable.drop_join_handle_slow)(self.ptr) }
+    }
+
+    pub(crate) fn ref_inc(self) {
+        self.state().ref_inc();
+    }
+
+    /// Drops one reference, freeing the task if it was the last.
+    pub(crate) fn drop_reference(self) {
+        if self.state().ref_dec() {
+            // SAFETY: that was the last reference: nobody else can reach
+            // the task, and the vtable matches the cell.
+            unsafe { (self.header().vtable.dealloc)(self.ptr) }
+        }
+    }
+
+    /// `Waker::wake`: consumes the waker's reference.
+    pub(crate) fn wake_by_val(self) {
+        match self.state().transition_to_notified_by_val() {
+            ToNotified::Submit => self.schedule(),
+            ToNotified::DoNothing => {}
+            ToNotified::Dealloc => {
+                // SAFETY: the transition dropped the last reference.
+                unsafe { (self.header().vtable.dealloc)(self.ptr) }
+            }
+        }
+    }
+
+    /// `Waker::wake_by_ref`: keeps the caller's reference.
+    pub(crate) fn wake_by_ref(self) {
+        if self.state().transition_to_notified_by_ref() == ToNotified::Submit {
+            self.schedule();
+        }
+    }
+
+    /// `abort()`: cancels the task, scheduling it if it is idle.
+    pub(crate) fn remote_abort(self) {
+        if self.state().transition_to_notified_and_cancel() == ToNotified::Submit {
+            self.schedule();
+        }
+    }
+}
+
+fn vtable<F, S>() -> &'static Vtable
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    &Vtable {
+        poll: poll::<F, S>,
+        schedule: schedule::<F, S>,
+        dealloc: dealloc::<F, S>,
+        try_read_output: try_read_output::<F, S>,
+        drop_join_handle_slow: drop_join_handle_slow::<F, S>,
+        shutdown: shutdown::<F, S>,
+    }
+}
+
+/// # Safety
+///
+/// `ptr` must be the header of a live `Cell<F, S>`.
+unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
+    // SAFETY: `Cell` is `repr(C)` with the header first, and the caller
+    // guarantees the concrete types.
+    unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
+}
+
+unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: called through the vtable built for this cell, while the
+    // `Notified`'s reference keeps it alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    match cell.header.state.transition_to_running() {
+        ToRunning::Success => {
+            let waker = waker_ref(ptr);
+            let mut cx = Context::from_waker(&waker);
+            if poll_future(cell, &mut cx).is_ready() {
+                complete::<F, S>(ptr);
+                return;
+            }
+            match cell.header.state.transition_to_idle() {
+                ToIdle::Ok => {}
+                ToIdle::OkNotified => {
+                    // Woken during its own poll (a yield, or a wake from
+                    // elsewhere while it ran): back of the queue.
+                    // SAFETY: the poll's reference now belongs to this Notified.
+                    let task = unsafe { crate::Notified::from_raw(RawTask { ptr }) };
+                    cell.scheduler.yield_now(task);
+                }
+                ToIdle::OkDealloc => {
+                    // SAFETY: the transition dropped the last reference.
+                    unsafe { dealloc::<F, S>(ptr) }
+                }
+                ToIdle::Cancelled => {
+                    cancel_task(cell);
+                    complete::<F, S>(ptr);
+                }
+            }
+        }
+        ToRunning::Cancelled => {
+            cancel_task(cell);
+            complete::<F, S>(ptr);
+        }
+        ToRunning::Failed => {}
+        // SAFETY: the transition dropped the last reference.
+        ToRunning::Dealloc => unsafe { dealloc::<F, S>(ptr) },
+    }
+}
+
+/// Polls the future once, catching a panic. On `Ready` (or a panic) the
+/// future is dropped and the stage holds the result.
+fn poll_future<F: Future, S>(cell: &Cell<F, S>, cx: &mut Context<'_>) -> Poll<()> {
+    let id = cell.header.id;
+    let polled = panic::catch_unwind(AssertUnwindSafe(|| {
+        cell.stage.with_mut(|stage| {
+            // SAFETY: we hold RUNNING, so the stage is ours; the future is
+            // never moved out of the allocation while it runs, so it stays
+            // pinned.
+            match unsafe { &mut *stage } {
+                Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(cx),
+                _ => unreachable!("weft-task: polled a task whose future is gone"),
+            }
+        })
+    }));
+    let result = match polled {
+        Ok(Poll::Pending) => return Poll::Pending,
+        Ok(Poll::Ready(output)) => match drop_stage(cell) {
+            Ok(()) => Ok(output),
+            Err(payload) => {
+                drop_payload(output);
+                Err(JoinError::panic(id, payload))
+            }
+        },
+        Err(payload) => {
+            // The future panicked; drop it here (a second panic from its
+            // destructor is dropped: the first one is the one reported).
+            let _ = drop_stage(cell);
+            Err(JoinError::panic(id, payload))
+        }
+    };
+    set_stage(cell, Stage::Finished(result));
+    Poll::Ready(())
+}
+
+/// Drops the future (or output) in the stage, catching a panic.
+fn drop_stage<F: Future, S>(cell: &Cell<F, S>) -> Result<(), Box<dyn Any + Send>> {
+    panic::catch_unwind(AssertUnwindSafe(|| set_stage(cell, Stage::Consumed)))
+}
+
+fn set_stage<F: Future, S>(cell: &Cell<F, S>, new: Stage<F>) {
+    // SAFETY: callers own the stage (they hold RUNNING, or the completion
+    // rules give it to them).
+    cell.stage.with_mut(|stage| unsafe { *stage = new });
+}
+
+fn drop_payload<T>(value: T) {
+    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(value)));
+}
+
+/// Drops the future of a task we hold RUNNING on, storing `Cancelled`.
+fn cancel_task<F: Future, S>(cell: &Cell<F, S>) {
+    let id = cell.header.id;
+    let err = match drop_stage(cell) {
+        Ok(()) => JoinError::cancelled(id),
+        Err(payload) => JoinError::panic(id, payload),
+    };
+    set_stage(cell, Stage::Finished(Err(err)));
+}
+
+/// The stage holds the result: publish it, wake the joiner, release the
+/// owned reference and the running one.
+///
+/// Takes the pointer rather than a `&Cell`: this may free the allocation,
+/// which no reference argument may outlive.
+fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller holds RUNNING and the poll's reference.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let snapshot = cell.header.state.transition_to_complete();
+    if !snapshot.is_join_interested() {
+        // Nobody will read the output: it is ours to drop.
+        let _ = drop_stage(cell);
+    } else if snapshot.is_join_waker_set() {
+        // JOIN_WAKER and COMPLETE are set: the waker slot is ours.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: the JOIN_WAKER rules give us the slot (state.rs).
+            cell.join_waker.with(|w| match unsafe { &*w } {
+                Some(waker) => waker.wake_by_ref(),
+                None => unreachable!("weft-task: JOIN_WAKER set without a waker"),
+            })
+        }));
+        // Hand the slot back; if the handle went away meanwhile, the waker
+        // is ours to drop.
+        let after = cell.header.state.unset_waker_after_complete();
+        if !after.is_join_interested() {
+            // SAFETY: JOIN_INTEREST is clear and the handle saw COMPLETE
+            // with JOIN_WAKER set, so it left the slot to us.
+            let old = cell.join_waker.with_mut(|w| unsafe { (*w).take() });
+            drop_payload(old);
+        }
+    }
+
+    // Leave the owner's list. If the owner gives back its reference, that
+    // is a second one to drop.
+    // SAFETY: the poll's reference keeps the task alive during the call, and
+    // the `ManuallyDrop` keeps this borrowed `Task` from dropping a reference.
+    let me = ManuallyDrop::new(unsafe { Task::<S>::from_raw(RawTask { ptr }) });
+    let released = match cell.scheduler.release(&me) {
+        Some(task) => {
+            mem::forget(task);
+            2
+        }
+        None => 1,
+    };
+    if cell.header.state.transition_to_terminal(released) {
+        // SAFETY: that was the last reference.
+        unsafe { dealloc::<F, S>(ptr) }
+    }
+}
+
+unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: vtable call on a live cell; the caller's reference moves into
+    // the Notified.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let task = unsafe { crate::Notified::from_raw(RawTask { ptr }) };
+    cell.scheduler.schedule(task);
+}
+
+unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: vtable call; the caller's reference keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    if cell.header.state.transition_to_shutdown() {
+        // It was idle and is now ours (RUNNING): drop the future here.
+        // Our reference plays the part of the poll's.
+        cancel_task(cell);
+        complete::<F, S>(ptr);
+    } else {
+        // Running elsewhere (it will see CANCELLED when the poll ends) or
+        // already complete: just drop our reference.
+        RawTask { ptr }.drop_reference();
+    }
+}
+
+unsafe fn try_read_output<F: Future, S: Schedule>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {
+    // SAFETY: vtable call; the JoinHandle's reference keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    if !can_read_output(cell, waker) {
+        return;
+    }
+    // SAFETY: COMPLETE with JOIN_INTEREST: the stage is the JoinHandle's.
+    let stage = cell
+        .stage
+        .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
+    let Stage::Finished(result) = stage else {
+        panic!("a weft JoinHandle was polled after it returned its output; poll each JoinHandle to completion once");
+    };
+    let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
+    // SAFETY: the caller passes a pointer to this task's output slot.
+    unsafe { *dst = Poll::Ready(result) };
+}
+
+/// `true` if the output can be read now; otherwise `waker` is stored (or
+/// already was) so that completion wakes it.
+fn can_read_output<F: Future, S>(cell: &Cell<F, S>, waker: &Waker) -> bool {
+    let state = &cell.header.state;
+    let snapshot = state.load();
+    if snapshot.is_complete() {
+        return true;
+    }
+    let stored = if !snapshot.is_join_waker_set() {
+        // The slot is ours: store the waker, then publish it.
+        set_join_waker(cell, waker.clone())
+    } else {
+        // A waker is stored. If it wakes the same task, nothing to do.
+        // SAFETY: JOIN_WAKER is set and we are the JoinHandle: the runtime
+        // only reads the slot, and only after COMPLETE; it never writes it
+        // while JOIN_INTEREST is set.
+        let same = cell
+            .join_waker
+            .with(|w| unsafe { (*w).as_ref() }.is_some_and(|w| w.will_wake(waker)));
+        if same {
+            return false;
+        }
+        // Take the slot back (fails if the task completed meanwhile), then
+        // store the new waker.
+        state
+            .unset_waker()
+            .map_err(drop)
+            .and_then(|_| set_join_waker(cell, waker.clone()))
+    };
+    match stored {
+        Ok(()) => false,
+        Err(()) => true,
+    }
+}
+
+/// Stores `waker` in the slot (which must be ours) and sets JOIN_WAKER.
+/// `Err` if the task completed first; the slot is cleared again.
+fn set_join_waker<F: Future, S>(cell: &Cell<F, S>, waker: Waker) -> Result<(), ()> {
+    // SAFETY: JOIN_WAKER is clear and we are the JoinHandle: the slot is ours.
+    cell.join_waker.with_mut(|w| unsafe { *w = Some(waker) });
+    match cell.header.state.set_join_waker() {
+        Ok(_) => Ok(()),
+        Err(_) => {
+            // Completed first: the slot is still ours; empty it.
+            // SAFETY: as above, JOIN_WAKER was never set.
+            let old = cell.join_waker.with_mut(|w| unsafe { (*w).take() });
+            drop(old);
+            Err(())
+        }
+    }
+}
+
+unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: vtable call; the JoinHandle's reference keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    let t = cell.header.state.transition_to_join_handle_dropped();
+    if t.drop_output {
+        // COMPLETE was set when we dropped interest: the output is ours.
+        let _ = drop_stage(cell);
+    }
+    if t.drop_waker {
+        // JOIN_WAKER is clear: the slot is ours.
+        // SAFETY: the JOIN_WAKER rules (state.rs).
+        let old = cell.join_waker.with_mut(|w| unsafe { (*w).take() });
+        drop_payload(old);
+    }
+    RawTask { ptr }.drop_reference();
+}
+
+unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
+    // SAFETY: the last reference is gone, so nobody else can reach the cell;
+    // it was allocated as a `Box<Cell<F, S>>` in `RawTask::new`.
+    let boxed = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+    // The stage may still hold a future (a task dropped without ever being
+    // run or shut down) or an output; never unwind into the caller.
+    drop_payload(boxed);
+}

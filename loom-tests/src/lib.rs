@@ -1,0 +1,1 @@
+//! Loom models of weft's concurrent protocols; see `tests/`.
