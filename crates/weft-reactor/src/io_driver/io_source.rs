@@ -1,0 +1,139 @@
+//! [`IoSource`]: a mio source registered with the current reactor.
+//!
+//! Every operation goes through [`IoSource::poll_io`]:
+//!
+//! 1. take a unit of cooperative budget (`weft_executor::coop`); if the
+//!    task's budget is spent, return `Pending` (the task was woken and goes to
+//!    the back of the queue);
+//! 2. wait for readiness in the operation's direction;
+//! 3. try the non-blocking operation; on `WouldBlock`, clear the readiness
+//!    that was observed (by tick, so a newer event survives) and go to 2;
+//!    any other result counts as progress and is returned.
+//!
+//! Dropping an `IoSource` deregisters the source from mio and frees its slot;
+//! the generation in the token keeps late events away from the next owner.
+
+use std::future::poll_fn;
+use std::io;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use mio::{Interest, Token};
+use weft_executor::coop;
+
+use super::scheduled_io::{Direction, ReadyEvent, ScheduledIo};
+use crate::reactor::shutdown_error;
+use crate::Handle;
+
+/// A mio source plus its registration with a reactor.
+pub(crate) struct IoSource<S: mio::event::Source> {
+    io: Option<S>,
+    handle: Handle,
+    token: Token,
+    shared: Arc<ScheduledIo>,
+}
+
+impl<S: mio::event::Source> IoSource<S> {
+    /// Registers `io` for read and write readiness with the current reactor.
+    ///
+    /// # Panics
+    /// Outside a runtime (see [`Handle::current`]).
+    #[track_caller]
+    pub(crate) fn new(io: S) -> io::Result<Self> {
+        Self::with_handle(io, Handle::current())
+    }
+
+    pub(crate) fn with_handle(mut io: S, handle: Handle) -> io::Result<Self> {
+        let (token, shared) = handle
+            .inner
+            .add_source(&mut io, Interest::READABLE | Interest::WRITABLE)?;
+        Ok(IoSource {
+            io: Some(io),
+            handle,
+            token,
+            shared,
+        })
+    }
+
+    pub(crate) fn get_ref(&self) -> &S {
+        self.io.as_ref().expect("IoSource used after into_inner")
+    }
+
+    /// Waits for readiness in `direction` (taking budget). Returns the event
+    /// for a later [`clear_readiness`](Self::clear_readiness).
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        let coop = ready!(coop::poll_proceed(cx));
+        let event = ready!(self.shared.poll_ready(cx, direction));
+        if event.is_shutdown {
+            return Poll::Ready(Err(shutdown_error()));
+        }
+        coop.made_progress();
+        Poll::Ready(Ok(event))
+    }
+
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        self.shared.clear_readiness(event);
+    }
+
+    /// Runs the non-blocking `op` when the source is ready in `direction`,
+    /// retrying after `WouldBlock` (see the module docs).
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let coop = ready!(coop::poll_proceed(cx));
+        loop {
+            let event = ready!(self.shared.poll_ready(cx, direction));
+            if event.is_shutdown {
+                return Poll::Ready(Err(shutdown_error()));
+            }
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.shared.clear_readiness(event);
+                }
+                result => {
+                    coop.made_progress();
+                    return Poll::Ready(result);
+                }
+            }
+        }
+    }
+
+    /// The async form of [`poll_io`](Self::poll_io).
+    pub(crate) async fn io<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| self.poll_io(cx, direction, &mut op)).await
+    }
+
+    /// Deregisters and returns the mio source.
+    pub(crate) fn into_inner(mut self) -> io::Result<S> {
+        let mut io = self.io.take().expect("IoSource used after into_inner");
+        let result = self.handle.inner.registry.deregister(&mut io);
+        result.map(|()| io)
+    }
+}
+
+impl<S: mio::event::Source> Drop for IoSource<S> {
+    fn drop(&mut self) {
+        if let Some(mut io) = self.io.take() {
+            // Errors are ignored: the source is being closed anyway.
+            let _ = self.handle.inner.registry.deregister(&mut io);
+        }
+        self.handle.inner.release(self.token);
+    }
+}
+
+impl<S: mio::event::Source + std::fmt::Debug> std::fmt::Debug for IoSource<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("IoSource").field(&self.io).finish()
+    }
+}

@@ -1,0 +1,291 @@
+//! The reactor: one `mio::Poll` per runtime, and the [`Driver`] over it.
+//!
+//! # Parking
+//!
+//! The executor calls [`Driver::park`] from at most one idle worker at a
+//! time. [`Reactor::park`]:
+//!
+//! 1. asks the timers how long it may sleep (the next wheel expiration) and
+//!    takes the minimum with the executor's timeout; the timers record that
+//!    the poller is asleep until then, so that a new, earlier timer wakes it
+//!    (see [`crate::time`]);
+//! 2. goes through the [`Parker`] state machine and blocks in
+//!    `mio::Poll::poll` (see [`crate::park`] for why an unpark is never lost);
+//! 3. dispatches the events: under the registration lock, each event's token
+//!    is checked against the slot's generation, its readiness is recorded and
+//!    the wakers of the directions it satisfies are taken, 32 at a time; the
+//!    lock is dropped before each batch of wakers is called;
+//! 4. fires expired timers, again in batches outside the lock.
+//!
+//! [`Driver::unpark`] goes through the [`Parker`]: the `mio::Waker` syscall
+//! happens only when a thread is actually parked.
+//!
+//! # Shutdown
+//!
+//! [`Driver::shutdown`] marks the reactor shut down, refuses new
+//! registrations and timers, and wakes every registered source and armed
+//! timer. Afterwards I/O operations fail with an `io::Error` of kind
+//! `Other` ("the weft runtime has shut down"), and timers behave as
+//! described in [`crate::time`].
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use mio::{Events, Interest, Poll, Registry, Token};
+use weft_executor::Driver;
+
+use crate::io_driver::registration_set::{RegistrationSet, WAKE_TOKEN};
+use crate::io_driver::scheduled_io::{Ready, ScheduledIo};
+use crate::net::addr::Resolver;
+use crate::park::Parker;
+use crate::time::entry::Timers;
+use crate::wake_list::WakeList;
+
+/// Events taken from the kernel per `Poll::poll` call (tokio's figure).
+const EVENTS_CAPACITY: usize = 1024;
+
+struct Poller {
+    poll: Poll,
+    events: Events,
+}
+
+pub(crate) struct Inner {
+    poller: Mutex<Poller>,
+    pub(crate) registry: Registry,
+    waker: mio::Waker,
+    parker: Parker,
+    pub(crate) registrations: Mutex<RegistrationSet>,
+    pub(crate) timers: Timers,
+    is_shutdown: AtomicBool,
+    pub(crate) resolver: OnceLock<Resolver>,
+}
+
+/// The reactor of one runtime: owns the `mio::Poll`, the registrations and
+/// the timer wheel, and implements [`Driver`].
+///
+/// The runtime builds one, hands it to its executor as the driver (wrap it in
+/// an `Arc` if the executor wants `Arc<dyn Driver>`), and enters
+/// [`Reactor::handle`] on every runtime thread.
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_executor::Driver;
+/// use weft_reactor::Reactor;
+///
+/// let reactor = Reactor::new()?;
+/// let handle = reactor.handle();
+/// reactor.unpark();                         // token kept
+/// reactor.park(None);                       // returns at once
+/// reactor.park(Some(Duration::ZERO));       // never blocks
+/// let _guard = handle.enter();              // now net and time work here
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Reactor {
+    inner: Arc<Inner>,
+}
+
+/// A cheap, cloneable reference to a [`Reactor`]: what I/O objects and timers
+/// hold, and what [`Handle::enter`] makes current on a thread.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reactor").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+impl Reactor {
+    /// Creates the `mio::Poll`, its waker, and an empty timer wheel whose
+    /// clock starts now.
+    pub fn new() -> io::Result<Reactor> {
+        let poll = Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(&registry, WAKE_TOKEN)?;
+        let inner = Inner {
+            poller: Mutex::new(Poller {
+                poll,
+                events: Events::with_capacity(EVENTS_CAPACITY),
+            }),
+            registry,
+            waker,
+            parker: Parker::new(),
+            registrations: Mutex::new(RegistrationSet::new()),
+            timers: Timers::new(Instant::now()),
+            is_shutdown: AtomicBool::new(false),
+            resolver: OnceLock::new(),
+        };
+        Ok(Reactor {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// A handle to this reactor.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl Driver for Reactor {
+    fn park(&self, timeout: Option<Duration>) {
+        self.inner.park(timeout);
+    }
+
+    fn unpark(&self) {
+        self.inner.unpark();
+    }
+
+    fn shutdown(&self) {
+        self.inner.shutdown();
+    }
+}
+
+impl Driver for Handle {
+    fn park(&self, timeout: Option<Duration>) {
+        self.inner.park(timeout);
+    }
+
+    fn unpark(&self) {
+        self.inner.unpark();
+    }
+
+    fn shutdown(&self) {
+        self.inner.shutdown();
+    }
+}
+
+fn min_timeout(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+impl Inner {
+    fn park(&self, timeout: Option<Duration>) {
+        let mut poller = self.poller.lock().unwrap_or_else(|e| e.into_inner());
+        let Poller { poll, events } = &mut *poller;
+        let timer_timeout = self.timers.before_park(Instant::now());
+        let timeout = min_timeout(timeout, timer_timeout);
+        self.parker.park(timeout, |timeout| {
+            if let Err(e) = poll.poll(events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    panic!("weft reactor: mio::Poll::poll failed: {e}");
+                }
+                events.clear();
+            }
+        });
+        self.timers.after_park();
+        self.dispatch(events);
+        drop(poller);
+        self.timers.process();
+    }
+
+    /// Records each event's readiness and wakes its waiters, in batches with
+    /// the registration lock released around each batch.
+    fn dispatch(&self, events: &Events) {
+        let mut wakers = WakeList::new();
+        let mut iter = events.iter().peekable();
+        while iter.peek().is_some() {
+            {
+                let set = self.registrations.lock().unwrap_or_else(|e| e.into_inner());
+                while wakers.can_push() {
+                    let Some(event) = iter.next() else { break };
+                    if event.token() == WAKE_TOKEN {
+                        continue;
+                    }
+                    // A stale token (slot closed and reused) finds nothing.
+                    let Some(io) = set.get(event.token()) else { continue };
+                    let ready = Ready::from_mio(event);
+                    io.set_readiness(ready);
+                    io.take_wakers(ready, &mut wakers);
+                }
+            }
+            wakers.wake_all();
+        }
+    }
+
+    fn unpark(&self) {
+        self.parker.unpark(|| self.wake_poller());
+    }
+
+    pub(crate) fn wake_poller(&self) {
+        if let Err(e) = self.waker.wake() {
+            panic!("weft reactor: mio::Waker::wake failed: {e}");
+        }
+    }
+
+    fn shutdown(&self) {
+        if self.is_shutdown.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let all = self
+            .registrations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .shutdown();
+        let mut wakers = WakeList::new();
+        for io in all {
+            io.shutdown(&mut wakers);
+            if !wakers.can_push() {
+                wakers.wake_all();
+            }
+        }
+        wakers.wake_all();
+        self.timers.shutdown();
+        self.wake_poller();
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.is_shutdown.load(Ordering::SeqCst)
+    }
+
+    /// Registers `source` with mio and allocates its readiness state.
+    pub(crate) fn add_source(
+        &self,
+        source: &mut impl mio::event::Source,
+        interest: Interest,
+    ) -> io::Result<(Token, Arc<ScheduledIo>)> {
+        let (token, io) = self
+            .registrations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .allocate()?;
+        if let Err(e) = self.registry.register(source, token, interest) {
+            self.release(token);
+            return Err(e);
+        }
+        Ok((token, io))
+    }
+
+    /// Frees a registration's slot. The mio deregistration is done by the
+    /// owner of the source before this.
+    pub(crate) fn release(&self, token: Token) {
+        self.registrations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(token);
+    }
+}
+
+/// The error every I/O operation returns once the runtime has shut down.
+pub(crate) fn shutdown_error() -> io::Error {
+    io::Error::other(
+        "the weft runtime has shut down: this I/O object can no longer be used; \
+         create it inside a running runtime",
+    )
+}

@@ -1,0 +1,171 @@
+//! [`Sleep`]: a future that completes at a deadline.
+//!
+//! A `Sleep` captures the current handle when created and arms its wheel
+//! entry on its first poll (an unpolled `Sleep` costs nothing in the wheel).
+//! [`Sleep::reset`] re-arms the same entry; drop cancels it in O(1).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::{Duration, Instant};
+
+use weft_executor::coop;
+
+use super::entry::{Fired, Registered, TimerShared};
+use crate::Handle;
+
+const SHUT_DOWN: &str = "a weft timer was polled after its runtime shut down: a Sleep, Timeout \
+     or Interval cannot outlive the Runtime that created it";
+
+/// Waits until `duration` has elapsed.
+///
+/// # Panics
+/// Outside a runtime (no handle entered on this thread).
+///
+/// ```no_run
+/// # async fn demo() {
+/// use std::time::Duration;
+/// weft_reactor::time::sleep(Duration::from_millis(10)).await;
+/// # }
+/// ```
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    let now = Instant::now();
+    let deadline = now.checked_add(duration).unwrap_or_else(far_future);
+    sleep_until(deadline)
+}
+
+/// Waits until `deadline`.
+///
+/// # Panics
+/// Outside a runtime (no handle entered on this thread).
+///
+/// ```no_run
+/// # async fn demo() {
+/// use weft_reactor::time::{sleep_until, Duration, Instant};
+/// sleep_until(Instant::now() + Duration::from_millis(10)).await;
+/// # }
+/// ```
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        handle: Handle::current(),
+        deadline,
+        entry: None,
+    }
+}
+
+/// About 30 years from now: what "sleep for Duration::MAX" means.
+pub(crate) fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// Future returned by [`sleep`] and [`sleep_until`].
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct Sleep {
+    handle: Handle,
+    deadline: Instant,
+    /// `Some` once armed (first poll); cancelled on drop or reset.
+    entry: Option<Arc<TimerShared>>,
+}
+
+impl Sleep {
+    /// The instant at which this sleep completes.
+    ///
+    /// ```no_run
+    /// # fn demo() {
+    /// use weft_reactor::time::{sleep, Duration, Instant};
+    /// let s = sleep(Duration::from_secs(1));
+    /// assert!(s.deadline() > Instant::now());
+    /// # }
+    /// ```
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// `true` once the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline, whether or not the sleep has completed; the next
+    /// poll waits for the new one. Reuses the same wheel entry.
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// use weft_reactor::time::{sleep, Duration, Instant};
+    /// let mut s = Box::pin(sleep(Duration::from_secs(60)));
+    /// s.as_mut().reset(Instant::now() + Duration::from_millis(5));
+    /// s.await;
+    /// # }
+    /// ```
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        this.deadline = deadline;
+        if let Some(entry) = &this.entry {
+            this.handle.inner.timers.cancel(entry);
+            // Re-armed lazily on the next poll: keep the allocation.
+        }
+    }
+
+    pub(crate) fn reset_unpin(&mut self, deadline: Instant) {
+        Pin::new(self).reset(deadline);
+    }
+
+    fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let coop = ready!(coop::poll_proceed(cx));
+        let entry = self
+            .entry
+            .get_or_insert_with(|| Arc::new(TimerShared::new()));
+        let timers = &self.handle.inner.timers;
+        if entry.is_disarmed() {
+            // First poll, or first after a reset: arm.
+            if Instant::now() >= self.deadline {
+                coop.made_progress();
+                return Poll::Ready(());
+            }
+            match timers.register(entry, timers.deadline_tick(self.deadline)) {
+                Registered::Armed { wake_poller } => {
+                    if wake_poller {
+                        self.handle.inner.wake_poller();
+                    }
+                }
+                Registered::Expired => {
+                    coop.made_progress();
+                    return Poll::Ready(());
+                }
+                Registered::Shutdown => panic!("{SHUT_DOWN}"),
+            }
+        }
+        match entry.poll(cx) {
+            Poll::Ready(Fired::Deadline) => {
+                coop.made_progress();
+                Poll::Ready(())
+            }
+            Poll::Ready(Fired::Shutdown) if Instant::now() >= self.deadline => {
+                coop.made_progress();
+                Poll::Ready(())
+            }
+            Poll::Ready(Fired::Shutdown) => panic!("{SHUT_DOWN}"),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.get_mut().poll_elapsed(cx)
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(entry) = &self.entry {
+            self.handle.inner.timers.cancel(entry);
+        }
+    }
+}
