@@ -11,8 +11,9 @@
 //! The executor ships [`CondvarDriver`], a driver with no I/O. The reactor
 //! crate implements the same trait over `mio::Poll`.
 
-use std::sync::{Condvar, Mutex};
 use std::time::Duration;
+
+use crate::sync::{lock, wait, wait_timeout, Condvar, Mutex};
 
 /// What an idle worker blocks in.
 ///
@@ -58,7 +59,7 @@ pub trait Driver: Send + Sync + 'static {
 ///
 /// The default for a runtime without a reactor, and the reference
 /// implementation of the [`Driver`] contract.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CondvarDriver {
     notified: Mutex<bool>,
     condvar: Condvar,
@@ -67,13 +68,22 @@ pub struct CondvarDriver {
 impl CondvarDriver {
     /// A driver with no pending unpark.
     pub fn new() -> Self {
-        Self::default()
+        CondvarDriver {
+            notified: Mutex::new(false),
+            condvar: Condvar::new(),
+        }
+    }
+}
+
+impl Default for CondvarDriver {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl Driver for CondvarDriver {
     fn park(&self, timeout: Option<Duration>) {
-        let mut notified = self.notified.lock().unwrap_or_else(|e| e.into_inner());
+        let mut notified = lock(&self.notified);
         if *notified {
             *notified = false;
             return;
@@ -81,15 +91,12 @@ impl Driver for CondvarDriver {
         match timeout {
             Some(d) if d.is_zero() => {}
             Some(d) => {
-                let (mut g, _) = self
-                    .condvar
-                    .wait_timeout(notified, d)
-                    .unwrap_or_else(|e| e.into_inner());
+                let mut g = wait_timeout(&self.condvar, notified, d);
                 *g = false;
             }
             None => {
                 while !*notified {
-                    notified = self.condvar.wait(notified).unwrap_or_else(|e| e.into_inner());
+                    notified = wait(&self.condvar, notified);
                 }
                 *notified = false;
             }
@@ -97,7 +104,7 @@ impl Driver for CondvarDriver {
     }
 
     fn unpark(&self) {
-        *self.notified.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        *lock(&self.notified) = true;
         self.condvar.notify_one();
     }
 }

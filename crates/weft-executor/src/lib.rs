@@ -1,11 +1,58 @@
 //! weft's work-stealing scheduler.
+//!
+//! N workers share the tasks of one executor. Each worker owns a local FIFO
+//! queue (a `crossbeam_deque::Worker`) and a LIFO slot for the task its
+//! running task just woke; all share one `Injector` for work from outside
+//! and every worker's `Stealer`. An idle worker steals about half of a
+//! random victim's queue; at most half the workers search at once; idle
+//! workers park through a [`Driver`], one of them inside it (where the
+//! reactor waits on I/O and timers), the others on their own condvars.
+//!
+//! The modules, in the order a reader should take them:
+//!
+//! * `handle.rs`: the shared state, spawning, placement, shutdown.
+//! * `worker.rs`: the run loop, the LIFO slot, fairness, stealing.
+//! * `idle.rs`: the searching/sleeping protocol, and why no wake-up is lost.
+//! * `park.rs`: how a worker sleeps, in the driver or on a condvar.
+//! * `queue.rs`: the queues (crossbeam, or a loom-visible stand-in).
+//!
+//! This crate has no threads of its own and no `unsafe`: the caller starts
+//! a thread per [`Worker`] (so it can name it and set up its context), and
+//! the task's unsafe code lives in `weft-task`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use weft_executor::{block_on, CondvarDriver, Config, Handle};
+//!
+//! let (handle, workers) = Handle::new(Config { workers: 2, ..Config::default() }, Arc::new(CondvarDriver::new()));
+//! let threads: Vec<_> = workers.into_iter().map(|w| std::thread::spawn(move || w.run())).collect();
+//! let tasks: Vec<_> = (0..100u64).map(|i| handle.spawn(async move { i * 2 })).collect();
+//! let sum: u64 = block_on(async { let mut s = 0; for t in tasks { s += t.await.unwrap(); } s });
+//! assert_eq!(sum, 9900);
+//! handle.shutdown();
+//! for t in threads { t.join().unwrap(); }
+//! handle.finish_shutdown();
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod block_on;
 mod driver;
+mod handle;
+mod idle;
+mod metrics;
+mod park;
+mod queue;
+mod sync;
+mod worker;
 
-pub use driver::{CondvarDriver, Driver};
 /// The cooperative budget; defined in `weft-task` so that `JoinHandle` can
 /// honour it, re-exported here for the resources built on the executor.
 pub use weft_task::coop;
+
+pub use block_on::block_on;
+pub use driver::{CondvarDriver, Driver};
+pub use handle::{Config, Handle, Worker};
+pub use metrics::{ExecutorMetrics, WorkerMetrics};
+pub use worker::is_worker_thread;

@@ -209,7 +209,9 @@ impl Inner {
                         continue;
                     }
                     // A stale token (slot closed and reused) finds nothing.
-                    let Some(io) = set.get(event.token()) else { continue };
+                    let Some(io) = set.get(event.token()) else {
+                        continue;
+                    };
                     let ready = Ready::from_mio(event);
                     io.set_readiness(ready);
                     io.take_wakers(ready, &mut wakers);
@@ -279,6 +281,38 @@ impl Inner {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(token);
+    }
+}
+
+impl Handle {
+    /// `true` once the runtime's driver has been shut down.
+    ///
+    /// ```
+    /// use weft_executor::Driver;
+    /// let reactor = weft_reactor::Reactor::new()?;
+    /// assert!(!reactor.handle().is_shutdown());
+    /// reactor.shutdown();
+    /// assert!(reactor.handle().is_shutdown());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn is_shutdown(&self) -> bool {
+        self.inner.is_shutdown()
+    }
+
+    /// Number of live I/O registrations (for tests and diagnostics).
+    #[doc(hidden)]
+    pub fn registered_sources(&self) -> usize {
+        self.inner
+            .registrations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    /// Number of armed timers (for tests and diagnostics).
+    #[doc(hidden)]
+    pub fn armed_timers(&self) -> usize {
+        self.inner.timers.len()
     }
 }
 

@@ -16,12 +16,14 @@ pub(crate) const BATCH: usize = 32;
 
 /// Wakers collected under a lock, to be called after it is released.
 #[derive(Default)]
-pub(crate) struct WakeList {
+#[doc(hidden)]
+pub struct WakeList {
     wakers: Vec<Waker>,
 }
 
 impl WakeList {
-    pub(crate) fn new() -> Self {
+    /// An empty batch.
+    pub fn new() -> Self {
         WakeList {
             wakers: Vec::with_capacity(BATCH),
         }
@@ -29,21 +31,28 @@ impl WakeList {
 
     /// `false` once the batch is full: drop the lock and call
     /// [`wake_all`](Self::wake_all) before pushing more.
-    pub(crate) fn can_push(&self) -> bool {
+    pub fn can_push(&self) -> bool {
         self.wakers.len() < BATCH
     }
 
-    pub(crate) fn push(&mut self, waker: Waker) {
+    /// Adds a waker to the batch.
+    pub fn push(&mut self, waker: Waker) {
         self.wakers.push(waker);
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    /// Number of wakers in the batch.
+    pub fn len(&self) -> usize {
+        self.wakers.len()
+    }
+
+    /// `true` if the batch is empty.
+    pub fn is_empty(&self) -> bool {
         self.wakers.is_empty()
     }
 
     /// Calls every waker in the batch. Must be called with no reactor lock
     /// held.
-    pub(crate) fn wake_all(&mut self) {
+    pub fn wake_all(&mut self) {
         for waker in self.wakers.drain(..) {
             waker.wake();
         }

@@ -25,9 +25,19 @@ use crate::sync::thread_local;
 /// Operations a task may perform on weft resources per poll.
 pub const BUDGET: u8 = 128;
 
+// loom's `thread_local!` does not accept a `const { }` initialiser, so the
+// const form (no lazy-init check on every access) is std-only.
+#[cfg(not(loom))]
 thread_local! {
     /// `None`: unconstrained. `Some(n)`: `n` operations left.
-    static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
+    // Not `const {}`: loom's `thread_local!` does not accept it.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static CURRENT: Cell<Option<u8>> = Cell::new(None);
+}
+#[cfg(loom)]
+thread_local! {
+    /// `None`: unconstrained. `Some(n)`: `n` operations left.
+    static CURRENT: Cell<Option<u8>> = Cell::new(None);
 }
 
 /// Runs `f` with a fresh budget of [`BUDGET`] operations, restoring the

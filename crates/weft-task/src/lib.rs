@@ -244,9 +244,12 @@ impl<S: Schedule> UnownedTask<S> {
     /// Hands the task to its scheduler's `schedule`.
     pub fn schedule(self) {
         let raw = ManuallyDrop::new(self).raw;
-        // The scheduler gets the `Notified` half; drop the `Task` half.
-        raw.drop_reference();
+        // The scheduler gets the `Notified` half; then drop the `Task` half.
+        // In that order: once queued, the task may run and complete on
+        // another thread, and the `Task` half keeps it (and the scheduler
+        // `schedule` borrows from it) alive until the call returns.
         raw.schedule();
+        raw.drop_reference();
     }
 
     /// The task's id.

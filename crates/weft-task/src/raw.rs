@@ -177,7 +177,13 @@ impl RawTask {
     /// `Waker::wake`: consumes the waker's reference.
     pub(crate) fn wake_by_val(self) {
         match self.state().transition_to_notified_by_val() {
-            ToNotified::Submit => self.schedule(),
+            ToNotified::Submit => {
+                // The transition made the Notified's reference; ours keeps
+                // the task (and the scheduler in it) alive until `schedule`
+                // returns, even if another thread runs and completes it first.
+                self.schedule();
+                self.drop_reference();
+            }
             ToNotified::DoNothing => {}
             ToNotified::Dealloc => {
                 // SAFETY: the transition dropped the last reference.
@@ -243,9 +249,13 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
                 ToIdle::OkNotified => {
                     // Woken during its own poll (a yield, or a wake from
                     // elsewhere while it ran): back of the queue.
-                    // SAFETY: the poll's reference now belongs to this Notified.
+                    // SAFETY: the transition added a reference for this Notified.
                     let task = unsafe { crate::Notified::from_raw(RawTask { ptr }) };
                     cell.scheduler.yield_now(task);
+                    // Only now drop the poll's reference: until `yield_now`
+                    // returned, another thread could have run the queued task
+                    // to completion and freed it, `scheduler` included.
+                    RawTask { ptr }.drop_reference();
                 }
                 ToIdle::OkDealloc => {
                     // SAFETY: the transition dropped the last reference.
@@ -277,6 +287,7 @@ fn poll_future<F: Future, S>(cell: &Cell<F, S>, cx: &mut Context<'_>) -> Poll<()
             // never moved out of the allocation while it runs, so it stays
             // pinned.
             match unsafe { &mut *stage } {
+                // SAFETY: pinned, as above: the cell never moves.
                 Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(cx),
                 _ => unreachable!("weft-task: polled a task whose future is gone"),
             }
@@ -381,6 +392,7 @@ unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: vtable call on a live cell; the caller's reference moves into
     // the Notified.
     let cell = unsafe { cell::<F, S>(ptr) };
+    // SAFETY: the caller's reference (and NOTIFIED) pass to this Notified.
     let task = unsafe { crate::Notified::from_raw(RawTask { ptr }) };
     cell.scheduler.schedule(task);
 }

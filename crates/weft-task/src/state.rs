@@ -84,8 +84,10 @@ pub(crate) enum ToRunning {
 pub(crate) enum ToIdle {
     /// Idle; the `Notified`'s reference was dropped.
     Ok,
-    /// Idle but woken during the poll: the poll's reference now belongs to
-    /// a new `Notified`, which the caller must submit.
+    /// Idle but woken during the poll: a reference was added for a new
+    /// `Notified`, which the caller must submit; the caller then drops the
+    /// poll's reference (held until the submit returns, so the task outlives
+    /// the scheduler call that borrows its `S`).
     OkNotified,
     /// Idle and the `Notified`'s reference was the last: free the task.
     OkDealloc,
@@ -98,7 +100,8 @@ pub(crate) enum ToIdle {
 pub(crate) enum ToNotified {
     /// Nothing to submit.
     DoNothing,
-    /// Submit a `Notified`; its reference is accounted for.
+    /// Submit a `Notified`; its reference is accounted for (the caller's
+    /// own reference is kept, and outlives the submit).
     Submit,
     /// Nothing to submit, and the reference given up was the last: free.
     Dealloc,
@@ -117,7 +120,7 @@ impl State {
     /// owners (the owned-task list) — `refs` references in all.
     pub(crate) fn new(refs: usize) -> State {
         State {
-            val: AtomicUsize::new(NOTIFIED | JOIN_INTEREST | refs * REF_ONE),
+            val: AtomicUsize::new(NOTIFIED | JOIN_INTEREST | (refs * REF_ONE)),
         }
     }
 
@@ -189,8 +192,12 @@ impl State {
             }
             s.0 &= !RUNNING;
             if s.is_notified() {
-                // Woken during the poll: mark idle; the poll's reference
-                // passes to the new `Notified` the caller submits.
+                // Woken during the poll: mark idle and make a reference for
+                // the new `Notified` the caller submits. The poll's reference
+                // is dropped only after the submit: once queued, the task can
+                // be run and freed by another thread while the scheduler
+                // (which lives in the task) is still handling the call.
+                s.ref_inc();
                 (ToIdle::OkNotified, Some(s))
             } else {
                 // Mark idle and drop the poll's reference.
@@ -240,9 +247,12 @@ impl State {
                 };
                 (action, Some(s))
             } else {
-                // Idle: mark notified; the waker's reference moves into the
-                // new `Notified`.
+                // Idle: mark notified and make a reference for the new
+                // `Notified`. The waker's reference is dropped after the
+                // submit, so the task outlives the `schedule` call (as in
+                // `transition_to_idle`).
                 s.0 |= NOTIFIED;
+                s.ref_inc();
                 (ToNotified::Submit, Some(s))
             }
         })
@@ -456,7 +466,9 @@ mod tests {
         assert_eq!(st.transition_to_idle(), ToIdle::OkNotified);
         let s = st.load();
         assert!(s.is_notified() && !s.is_running());
-        assert_eq!(s.ref_count(), 3);
+        // One more for the new Notified; the caller drops the poll's after
+        // submitting it.
+        assert_eq!(s.ref_count(), 4);
     }
 
     #[test]
@@ -468,13 +480,15 @@ mod tests {
     }
 
     #[test]
-    fn wake_by_val_on_idle_submits_without_new_reference() {
+    fn wake_by_val_on_idle_submits_with_new_reference() {
         let st = State::new(2);
         st.transition_to_running();
         st.transition_to_idle(); // refs: 1 (join handle)
         st.ref_inc(); // a waker
         assert_eq!(st.transition_to_notified_by_val(), ToNotified::Submit);
-        assert_eq!(st.load().ref_count(), 2);
+        // One for the Notified; the waker's is dropped after the submit.
+        assert_eq!(st.load().ref_count(), 3);
+        assert!(!st.ref_dec());
         // A second wake while queued only drops its reference.
         st.ref_inc();
         assert_eq!(st.transition_to_notified_by_val(), ToNotified::DoNothing);

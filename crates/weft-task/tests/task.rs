@@ -1,4 +1,7 @@
 //! Behaviour of a task, one behaviour per test.
+// The tests wake by value on purpose: `Waker::wake` and `wake_by_ref` are
+// different transitions of the state word.
+#![allow(clippy::waker_clone_wake)]
 
 mod common;
 

@@ -55,6 +55,10 @@ impl<S: mio::event::Source> IoSource<S> {
         })
     }
 
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
     pub(crate) fn get_ref(&self) -> &S {
         self.io.as_ref().expect("IoSource used after into_inner")
     }
@@ -113,12 +117,40 @@ impl<S: mio::event::Source> IoSource<S> {
     ) -> io::Result<R> {
         poll_fn(|cx| self.poll_io(cx, direction, &mut op)).await
     }
+}
 
-    /// Deregisters and returns the mio source.
-    pub(crate) fn into_inner(mut self) -> io::Result<S> {
-        let mut io = self.io.take().expect("IoSource used after into_inner");
-        let result = self.handle.inner.registry.deregister(&mut io);
-        result.map(|()| io)
+impl<S: mio::event::Source> IoSource<S>
+where
+    for<'a> &'a S: io::Read + io::Write,
+{
+    /// A read that waits for readability.
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Read, |mut s| io::Read::read(&mut s, buf))
+    }
+
+    /// A vectored read that waits for readability.
+    pub(crate) fn poll_read_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [io::IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Read, |mut s| io::Read::read_vectored(&mut s, bufs))
+    }
+
+    /// A write that waits for writability.
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Write, |mut s| io::Write::write(&mut s, buf))
+    }
+
+    /// A vectored write that waits for writability.
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io(cx, Direction::Write, |mut s| {
+            io::Write::write_vectored(&mut s, bufs)
+        })
     }
 }
 

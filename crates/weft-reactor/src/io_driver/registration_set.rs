@@ -108,11 +108,6 @@ impl RegistrationSet {
         self.slab.len()
     }
 
-    /// `true` if no source is registered.
-    pub fn is_empty(&self) -> bool {
-        self.slab.is_empty()
-    }
-
     /// Refuses every later registration and returns every live one, so the
     /// caller can wake them outside the lock.
     pub(crate) fn shutdown(&mut self) -> Vec<Arc<ScheduledIo>> {
@@ -134,7 +129,10 @@ mod tests {
         // Same slot, different owner.
         assert_eq!(old.0 & INDEX_MASK, new.0 & INDEX_MASK);
         assert_ne!(old, new);
-        assert!(set.get(old).is_none(), "event for closed source reached new owner");
+        assert!(
+            set.get(old).is_none(),
+            "event for closed source reached new owner"
+        );
         assert!(Arc::ptr_eq(set.get(new).unwrap(), &new_io));
         assert!(!Arc::ptr_eq(&old_io, &new_io));
         // Removing with the stale token must not free the new owner's slot.

@@ -1,8 +1,14 @@
 //! Per-source readiness state: the protocol between the poller and a task.
 //!
 //! Every registered I/O source has one [`ScheduledIo`]: an atomic word of
-//! readiness bits plus a *tick*, and a mutex holding at most one waker per
-//! direction (one reader, one writer).
+//! readiness bits plus a *tick*, and a mutex holding the wakers waiting in
+//! each direction (readers, writers). Usually that is one waker per
+//! direction: the task reading and the task writing. When several tasks
+//! wait in the same direction (an `Arc<TcpListener>` accepted from by
+//! several tasks, a shared `UdpSocket`), each distinct waker is kept
+//! (deduplicated with `Waker::will_wake`) and all are woken by the next
+//! event, so none of them loses its wake-up; a waker whose future was
+//! dropped stays until that event and costs one spurious wake.
 //!
 //! # State word
 //!
@@ -147,8 +153,14 @@ pub struct ReadyEvent {
 
 #[derive(Default)]
 struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    readers: Vec<Waker>,
+    writers: Vec<Waker>,
+}
+
+fn add_waker(list: &mut Vec<Waker>, waker: &Waker) {
+    if !list.iter().any(|w| w.will_wake(waker)) {
+        list.push(waker.clone());
+    }
 }
 
 /// Readiness and wakers of one registered source. See the module docs.
@@ -197,14 +209,10 @@ impl ScheduledIo {
     pub fn take_wakers(&self, ready: Ready, wakers: &mut WakeList) {
         let mut waiters = lock(&self.waiters);
         if ready.intersects(Direction::Read.mask()) {
-            if let Some(w) = waiters.reader.take() {
-                wakers.push(w);
-            }
+            waiters.readers.drain(..).for_each(|w| wakers.push(w));
         }
         if ready.intersects(Direction::Write.mask()) {
-            if let Some(w) = waiters.writer.take() {
-                wakers.push(w);
-            }
+            waiters.writers.drain(..).for_each(|w| wakers.push(w));
         }
     }
 
@@ -213,8 +221,11 @@ impl ScheduledIo {
     pub fn shutdown(&self, wakers: &mut WakeList) {
         self.state.fetch_or(SHUTDOWN, Ordering::AcqRel);
         let mut waiters = lock(&self.waiters);
-        wakers.extend(waiters.reader.take());
-        wakers.extend(waiters.writer.take());
+        let Waiters { readers, writers } = &mut *waiters;
+        readers
+            .drain(..)
+            .chain(writers.drain(..))
+            .for_each(|w| wakers.push(w));
     }
 
     fn event_for(state: usize, direction: Direction) -> Option<ReadyEvent> {
@@ -238,13 +249,9 @@ impl ScheduledIo {
             return Poll::Ready(event);
         }
         let mut waiters = lock(&self.waiters);
-        let slot = match direction {
-            Direction::Read => &mut waiters.reader,
-            Direction::Write => &mut waiters.writer,
-        };
-        match slot {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
+        match direction {
+            Direction::Read => add_waker(&mut waiters.readers, cx.waker()),
+            Direction::Write => add_waker(&mut waiters.writers, cx.waker()),
         }
         // Load again under the lock: an event that came between the first
         // load and the store above is seen here (see "Why no wake-up is lost").
@@ -280,14 +287,6 @@ impl ScheduledIo {
     /// a waker.
     pub fn readiness(&self, direction: Direction) -> Ready {
         Ready(self.state.load(Ordering::Acquire) & direction.mask().0)
-    }
-}
-
-impl WakeList {
-    fn extend(&mut self, waker: Option<Waker>) {
-        if let Some(w) = waker {
-            self.push(w);
-        }
     }
 }
 
@@ -328,7 +327,9 @@ mod tests {
         let io = ScheduledIo::new();
         let mut cx = Context::from_waker(Waker::noop());
         io.set_readiness(Ready::READ_CLOSED.union(Ready::READABLE));
-        let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read) else { panic!() };
+        let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read) else {
+            panic!()
+        };
         io.clear_readiness(ev);
         assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());
     }
@@ -339,7 +340,9 @@ mod tests {
         let mut cx = Context::from_waker(Waker::noop());
         let mut wakers = WakeList::new();
         io.shutdown(&mut wakers);
-        let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Write) else { panic!() };
+        let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Write) else {
+            panic!()
+        };
         assert!(ev.is_shutdown);
     }
 }

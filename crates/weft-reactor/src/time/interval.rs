@@ -49,7 +49,7 @@ impl MissedTickBehavior {
 /// Ticks every `period`, starting now.
 ///
 /// # Panics
-/// If `period` is zero, or outside a runtime.
+/// If `period` is zero; when first polled outside a runtime.
 ///
 /// ```no_run
 /// # async fn demo() {
@@ -67,7 +67,7 @@ pub fn interval(period: Duration) -> Interval {
 /// Ticks every `period`, the first tick at `start`.
 ///
 /// # Panics
-/// If `period` is zero, or outside a runtime.
+/// If `period` is zero; when first polled outside a runtime.
 ///
 /// ```no_run
 /// # async fn demo() {
@@ -78,7 +78,10 @@ pub fn interval(period: Duration) -> Interval {
 /// ```
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(period > Duration::ZERO, "weft::time::interval: period must be non-zero");
+    assert!(
+        period > Duration::ZERO,
+        "weft::time::interval: period must be non-zero"
+    );
     Interval {
         delay: sleep_until(start),
         period,

@@ -1,7 +1,10 @@
 //! [`Sleep`]: a future that completes at a deadline.
 //!
-//! A `Sleep` captures the current handle when created and arms its wheel
-//! entry on its first poll (an unpolled `Sleep` costs nothing in the wheel).
+//! A `Sleep` takes the current handle when created if there is one, and
+//! otherwise on its first poll (so `block_on(sleep(d))` works even though
+//! `sleep(d)` is evaluated before `block_on` enters the runtime). It arms
+//! its wheel entry on its first poll: an unpolled `Sleep` costs nothing in
+//! the wheel.
 //! [`Sleep::reset`] re-arms the same entry; drop cancels it in O(1).
 
 use std::future::Future;
@@ -21,7 +24,8 @@ const SHUT_DOWN: &str = "a weft timer was polled after its runtime shut down: a 
 /// Waits until `duration` has elapsed.
 ///
 /// # Panics
-/// Outside a runtime (no handle entered on this thread).
+/// When first polled outside a runtime (no handle entered on the thread
+/// that created or polls it).
 ///
 /// ```no_run
 /// # async fn demo() {
@@ -29,7 +33,6 @@ const SHUT_DOWN: &str = "a weft timer was polled after its runtime shut down: a 
 /// weft_reactor::time::sleep(Duration::from_millis(10)).await;
 /// # }
 /// ```
-#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     let now = Instant::now();
     let deadline = now.checked_add(duration).unwrap_or_else(far_future);
@@ -39,7 +42,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// Waits until `deadline`.
 ///
 /// # Panics
-/// Outside a runtime (no handle entered on this thread).
+/// When first polled outside a runtime (see [`sleep`]).
 ///
 /// ```no_run
 /// # async fn demo() {
@@ -47,10 +50,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// sleep_until(Instant::now() + Duration::from_millis(10)).await;
 /// # }
 /// ```
-#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        handle: Handle::current(),
+        handle: Handle::try_current().ok(),
         deadline,
         entry: None,
     }
@@ -65,7 +67,8 @@ pub(crate) fn far_future() -> Instant {
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
 pub struct Sleep {
-    handle: Handle,
+    /// Taken at creation if a runtime is entered, else at first poll.
+    handle: Option<Handle>,
     deadline: Instant,
     /// `Some` once armed (first poll); cancelled on drop or reset.
     entry: Option<Arc<TimerShared>>,
@@ -104,8 +107,8 @@ impl Sleep {
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
         this.deadline = deadline;
-        if let Some(entry) = &this.entry {
-            this.handle.inner.timers.cancel(entry);
+        if let (Some(entry), Some(handle)) = (&this.entry, &this.handle) {
+            handle.inner.timers.cancel(entry);
             // Re-armed lazily on the next poll: keep the allocation.
         }
     }
@@ -116,10 +119,9 @@ impl Sleep {
 
     fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let coop = ready!(coop::poll_proceed(cx));
-        let entry = self
-            .entry
-            .get_or_insert_with(|| Arc::new(TimerShared::new()));
-        let timers = &self.handle.inner.timers;
+        let handle = self.handle.get_or_insert_with(Handle::current);
+        let entry = self.entry.get_or_insert_with(|| Arc::new(TimerShared::new()));
+        let timers = &handle.inner.timers;
         if entry.is_disarmed() {
             // First poll, or first after a reset: arm.
             if Instant::now() >= self.deadline {
@@ -129,7 +131,7 @@ impl Sleep {
             match timers.register(entry, timers.deadline_tick(self.deadline)) {
                 Registered::Armed { wake_poller } => {
                     if wake_poller {
-                        self.handle.inner.wake_poller();
+                        handle.inner.wake_poller();
                     }
                 }
                 Registered::Expired => {
@@ -164,8 +166,8 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(entry) = &self.entry {
-            self.handle.inner.timers.cancel(entry);
+        if let (Some(entry), Some(handle)) = (&self.entry, &self.handle) {
+            handle.inner.timers.cancel(entry);
         }
     }
 }

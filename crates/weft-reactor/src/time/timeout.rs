@@ -20,7 +20,7 @@ use super::sleep::{far_future, sleep_until, Sleep};
 /// `Err(Elapsed)` otherwise (the future is then dropped).
 ///
 /// # Panics
-/// Outside a runtime.
+/// When first polled outside a runtime.
 ///
 /// ```no_run
 /// # async fn demo() {
@@ -30,11 +30,8 @@ use super::sleep::{far_future, sleep_until, Sleep};
 /// assert!(r.is_err());
 /// # }
 /// ```
-#[track_caller]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    let deadline = Instant::now()
-        .checked_add(duration)
-        .unwrap_or_else(far_future);
+    let deadline = Instant::now().checked_add(duration).unwrap_or_else(far_future);
     timeout_at(deadline, future)
 }
 
@@ -47,7 +44,6 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// assert_eq!(r, Ok(7));
 /// # }
 /// ```
-#[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
         value: future,

@@ -1,0 +1,165 @@
+//! The one place where the pool's locks, threads and queue come from: std
+//! and crossbeam normally, loom under `cfg(loom)`, so the loom models in
+//! `loom-tests/tests/blocking.rs` check the real accounting code.
+//!
+//! Under loom:
+//!
+//! * the queue is a loom-visible stand-in with the subset of
+//!   `crossbeam_channel`'s interface the pool uses ([`channel`]);
+//! * a keep-alive wait has no clock to wait on: `recv_timeout` on an empty
+//!   queue times out at once. Every interleaving of "the idle thread's
+//!   keep-alive expires" against "a spawner pushes a job" is then a
+//!   scheduling choice, which loom explores;
+//! * a timed condvar wait is an untimed one (models never rely on a timeout
+//!   elapsing);
+//! * threads are `loom::thread::spawn` (no names, no stack size, never fail).
+
+#[cfg(not(loom))]
+mod imp {
+    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use std::thread_local;
+
+    pub(crate) mod channel {
+        pub(crate) use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender, TryRecvError};
+    }
+
+    /// Locks, ignoring poisoning: no critical section in this crate calls
+    /// code that can panic while the data is inconsistent.
+    pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn wait_timeout<'a, T>(
+        c: &Condvar,
+        g: MutexGuard<'a, T>,
+        d: std::time::Duration,
+    ) -> MutexGuard<'a, T> {
+        c.wait_timeout(g, d).unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    pub(crate) fn wait<'a, T>(c: &Condvar, g: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        c.wait(g).unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts a detached OS thread.
+    pub(crate) fn spawn_thread(
+        name: String,
+        stack_size: Option<usize>,
+        body: impl FnOnce() + Send + 'static,
+    ) -> std::io::Result<()> {
+        let mut builder = std::thread::Builder::new().name(name);
+        if let Some(size) = stack_size {
+            builder = builder.stack_size(size);
+        }
+        builder.spawn(body).map(drop)
+    }
+}
+
+#[cfg(loom)]
+mod imp {
+    pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use loom::thread_local;
+
+    pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+        m.lock().unwrap()
+    }
+
+    /// Loom has no clock: a timed wait is an untimed one.
+    pub(crate) fn wait_timeout<'a, T>(
+        c: &Condvar,
+        g: MutexGuard<'a, T>,
+        _d: std::time::Duration,
+    ) -> MutexGuard<'a, T> {
+        c.wait(g).unwrap()
+    }
+
+    pub(crate) fn wait<'a, T>(c: &Condvar, g: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        c.wait(g).unwrap()
+    }
+
+    /// Starts a detached loom thread. Names and stack sizes are ignored.
+    pub(crate) fn spawn_thread(
+        _name: String,
+        _stack_size: Option<usize>,
+        body: impl FnOnce() + Send + 'static,
+    ) -> std::io::Result<()> {
+        drop(loom::thread::spawn(body));
+        Ok(())
+    }
+
+    /// A loom-visible stand-in for the part of `crossbeam_channel` the
+    /// blocking pool uses: one `Sender`, a shared `Receiver`, FIFO order,
+    /// buffered messages delivered before disconnection is reported.
+    pub(crate) mod channel {
+        use std::collections::VecDeque;
+        use std::time::Duration;
+
+        use loom::sync::{Arc, Mutex};
+
+        struct Chan<T> {
+            items: VecDeque<T>,
+            disconnected: bool,
+        }
+
+        pub(crate) struct Sender<T>(Arc<Mutex<Chan<T>>>);
+        pub(crate) struct Receiver<T>(Arc<Mutex<Chan<T>>>);
+
+        #[derive(Debug)]
+        pub(crate) struct SendError<T>(pub(crate) T);
+
+        #[derive(Debug, PartialEq, Eq)]
+        pub(crate) enum TryRecvError {
+            Empty,
+            Disconnected,
+        }
+
+        #[derive(Debug, PartialEq, Eq)]
+        pub(crate) enum RecvTimeoutError {
+            Timeout,
+            Disconnected,
+        }
+
+        pub(crate) fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+            let chan = Arc::new(Mutex::new(Chan { items: VecDeque::new(), disconnected: false }));
+            (Sender(chan.clone()), Receiver(chan))
+        }
+
+        impl<T> Sender<T> {
+            pub(crate) fn send(&self, item: T) -> Result<(), SendError<T>> {
+                self.0.lock().unwrap().items.push_back(item);
+                Ok(())
+            }
+        }
+
+        impl<T> Drop for Sender<T> {
+            fn drop(&mut self) {
+                self.0.lock().unwrap().disconnected = true;
+            }
+        }
+
+        impl<T> Receiver<T> {
+            pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+                let mut chan = self.0.lock().unwrap();
+                match chan.items.pop_front() {
+                    Some(item) => Ok(item),
+                    None if chan.disconnected => Err(TryRecvError::Disconnected),
+                    None => Err(TryRecvError::Empty),
+                }
+            }
+
+            /// No clock under loom: an empty queue times out at once.
+            pub(crate) fn recv_timeout(&self, _timeout: Duration) -> Result<T, RecvTimeoutError> {
+                self.try_recv().map_err(|e| match e {
+                    TryRecvError::Empty => RecvTimeoutError::Timeout,
+                    TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                })
+            }
+
+            pub(crate) fn len(&self) -> usize {
+                self.0.lock().unwrap().items.len()
+            }
+        }
+    }
+}
+
+pub(crate) use imp::*;

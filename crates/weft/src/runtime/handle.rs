@@ -1,0 +1,163 @@
+//! `Handle`: a cheap, cloneable reference to a runtime.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::runtime::context::{self, EnterGuard};
+use crate::runtime::metrics::RuntimeMetrics;
+use crate::task::JoinHandle;
+
+/// A handle to a runtime: spawn onto it, enter it, block on it.
+///
+/// `Clone + Send + Sync`; get one with [`Handle::current`] inside the
+/// runtime or [`Runtime::handle`](crate::Runtime::handle) outside it. A
+/// handle does not keep the runtime's threads alive: once the `Runtime` is
+/// dropped, tasks spawned through a handle are cancelled at once.
+///
+/// ```
+/// let rt = weft::Runtime::builder().worker_threads(2).build()?;
+/// let handle = rt.handle().clone();
+/// let out = std::thread::spawn(move || handle.block_on(async { 7 })).join().unwrap();
+/// assert_eq!(out, 7);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) exec: weft_executor::Handle,
+    pub(crate) name: String,
+}
+
+/// The error of [`Handle::try_current`]: no runtime is entered here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(NO_RUNTIME)
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+pub(crate) const NO_RUNTIME: &str = "there is no weft runtime on this thread: call this from inside \
+    Runtime::block_on, a spawned task, or a blocking closure, or enter a runtime first with \
+    rt.enter() / handle.enter(); outside a runtime, use rt.spawn(..) or rt.handle().spawn(..)";
+
+pub(crate) const NO_RUNTIME_SPAWN: &str = "must be called from within a weft runtime (inside \
+    Runtime::block_on, a spawned task or a blocking closure, or after rt.enter()); outside one, \
+    use rt.spawn(fut) or rt.handle().spawn(fut)";
+
+impl Handle {
+    /// The handle of the runtime this thread is in.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime, with a message naming the fix. Use
+    /// [`Handle::try_current`] to get an error instead.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let h = weft::runtime::Handle::current();
+    ///     h.spawn(async { 1 }).await.unwrap();
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        match context::current() {
+            Some(h) => h,
+            None => panic!("Handle::current(): {NO_RUNTIME}"),
+        }
+    }
+
+    /// The handle of the runtime this thread is in, or an error outside one.
+    ///
+    /// ```
+    /// assert!(weft::runtime::Handle::try_current().is_err());
+    /// ```
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::current().ok_or(TryCurrentError(()))
+    }
+
+    /// Spawns a future onto the runtime; see [`crate::spawn`].
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// let h = rt.handle().spawn(async { "hi" });
+    /// assert_eq!(rt.block_on(h).unwrap(), "hi");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.exec.spawn(future)
+    }
+
+    /// Runs `future` on the current thread until it completes, inside this
+    /// runtime's context; see [`Runtime::block_on`](crate::Runtime::block_on).
+    ///
+    /// # Panics
+    ///
+    /// On a runtime worker thread (inside an async task).
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if weft_executor::is_worker_thread() {
+            panic!(
+                "block_on was called on a weft worker thread (inside an async task). Blocking a \
+                 worker stalls every task queued on it and can deadlock the runtime: use `.await` \
+                 instead, or move the blocking call to the blocking pool with \
+                 `weft::spawn_blocking(move || handle.block_on(fut))`"
+            );
+        }
+        let _guard = self.enter();
+        weft_executor::block_on(future)
+    }
+
+    /// Makes this runtime current on this thread until the guard drops, so
+    /// that [`crate::spawn`] and [`Handle::current`] work outside
+    /// `block_on`.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// let _guard = rt.handle().enter();
+    /// let h = weft::spawn(async { 5 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 5);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        context::enter(self)
+    }
+
+    /// A snapshot of the runtime's metrics.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::builder().worker_threads(2).build()?;
+    /// assert_eq!(rt.handle().metrics().num_workers(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::collect(self)
+    }
+
+    /// `true` if both handles refer to the same runtime.
+    pub fn ptr_eq(&self, other: &Handle) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("name", &self.inner.name)
+            .field("workers", &self.inner.exec.num_workers())
+            .finish()
+    }
+}

@@ -1,0 +1,55 @@
+//! `RuntimeMetrics`: what the runtime is doing, in numbers.
+
+use super::Handle;
+
+pub use weft_executor::WorkerMetrics;
+
+/// A snapshot of a runtime's scheduler (and, with the blocking pool, its
+/// blocking threads).
+///
+/// ```
+/// let rt = weft::Runtime::builder().worker_threads(2).build()?;
+/// rt.block_on(async { weft::spawn(async {}).await.unwrap() });
+/// let m = rt.metrics();
+/// assert_eq!(m.workers().len(), 2);
+/// assert!(m.total_polls() >= 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RuntimeMetrics {
+    exec: weft_executor::ExecutorMetrics,
+}
+
+impl RuntimeMetrics {
+    pub(crate) fn collect(handle: &Handle) -> RuntimeMetrics {
+        RuntimeMetrics {
+            exec: handle.inner.exec.metrics(),
+        }
+    }
+
+    /// Number of worker threads.
+    pub fn num_workers(&self) -> usize {
+        self.exec.workers.len()
+    }
+
+    /// Per-worker polls, steals, parks and local queue depth.
+    pub fn workers(&self) -> &[WorkerMetrics] {
+        &self.exec.workers
+    }
+
+    /// Tasks polled by all workers.
+    pub fn total_polls(&self) -> u64 {
+        self.exec.workers.iter().map(|w| w.polls).sum()
+    }
+
+    /// Tasks waiting in the injector (spawned or woken from outside the
+    /// workers, not yet picked up).
+    pub fn injector_depth(&self) -> usize {
+        self.exec.injector_depth
+    }
+
+    /// Tasks alive: spawned and not yet finished.
+    pub fn alive_tasks(&self) -> usize {
+        self.exec.alive_tasks
+    }
+}

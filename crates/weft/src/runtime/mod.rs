@@ -1,0 +1,261 @@
+//! The runtime: worker threads, their scheduler, and the handle to them.
+//!
+//! # Shutdown
+//!
+//! Dropping a [`Runtime`] (or [`Runtime::shutdown_timeout`]) runs this
+//! sequence:
+//!
+//! 1. the scheduler's shutdown flag is raised and every worker unparked;
+//! 2. each worker closes the owned-task list, which cancels every task,
+//!    queued or parked on a waker, dropping its future on that worker
+//!    thread; then it drops what is left in its queues and exits;
+//! 3. the dropping thread waits for the workers (up to the timeout), then
+//!    cancels whatever was spawned during shutdown and empties the injector.
+//!
+//! After that, `spawn` through a leftover [`Handle`] returns a `JoinHandle`
+//! that resolves to `Cancelled` at once.
+
+mod builder;
+pub(crate) mod context;
+pub(crate) mod handle;
+mod metrics;
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+pub use builder::Builder;
+pub use context::EnterGuard;
+pub use handle::{Handle, TryCurrentError};
+pub use metrics::{RuntimeMetrics, WorkerMetrics};
+
+use builder::Latch;
+
+use crate::task::JoinHandle;
+
+/// A multi-threaded async runtime: work-stealing workers, and the handle to
+/// spawn onto them.
+///
+/// ```
+/// let rt = weft::Runtime::new()?;
+/// let sum = rt.block_on(async {
+///     let tasks: Vec<_> = (0..10u64).map(|i| weft::spawn(async move { i * i })).collect();
+///     let mut sum = 0;
+///     for t in tasks {
+///         sum += t.await.unwrap();
+///     }
+///     sum
+/// });
+/// assert_eq!(sum, 285);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    threads: Vec<thread::JoinHandle<()>>,
+    live: Arc<Latch>,
+    shut_down: bool,
+}
+
+impl Runtime {
+    /// A runtime with the default configuration: one worker per CPU.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure a runtime.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    pub(crate) fn start(b: &Builder) -> io::Result<Runtime> {
+        let id = builder::next_runtime_id();
+        let config = weft_executor::Config {
+            workers: b
+                .worker_threads
+                .unwrap_or_else(|| weft_executor::Config::default().workers),
+            global_queue_interval: b.global_queue_interval,
+            event_interval: b.event_interval,
+            ..weft_executor::Config::default()
+        };
+        let driver = Arc::new(weft_executor::CondvarDriver::new());
+        let (exec, workers) = weft_executor::Handle::new(config, driver);
+        let handle = Handle {
+            inner: Arc::new(handle::Inner {
+                exec,
+                name: format!("{}#{id}", b.thread_name),
+            }),
+        };
+        let mut rt = Runtime {
+            handle,
+            threads: Vec::new(),
+            live: Arc::new(Latch::default()),
+            shut_down: false,
+        };
+        for (index, worker) in workers.into_iter().enumerate() {
+            let mut tb = thread::Builder::new().name(b.worker_name(index));
+            if let Some(size) = b.thread_stack_size {
+                tb = tb.stack_size(size);
+            }
+            let handle = rt.handle.clone();
+            let live = rt.live.clone();
+            let (start, stop) = (b.on_thread_start.clone(), b.on_thread_stop.clone());
+            live.add();
+            let spawned = tb.spawn(move || {
+                // Counts the thread out even if a hook panics.
+                struct Done(Arc<Latch>);
+                impl Drop for Done {
+                    fn drop(&mut self) {
+                        self.0.done();
+                    }
+                }
+                let _done = Done(live);
+                if let Some(f) = &start {
+                    f();
+                }
+                {
+                    let _cx = handle.enter();
+                    worker.run();
+                }
+                if let Some(f) = &stop {
+                    f();
+                }
+            });
+            match spawned {
+                Ok(t) => rt.threads.push(t),
+                Err(e) => {
+                    rt.live.done();
+                    // Dropping `rt` shuts down the workers already started.
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("weft: could not start worker thread {index}: {e}"),
+                    ));
+                }
+            }
+        }
+        Ok(rt)
+    }
+
+    /// Runs `future` on the current thread until it completes, while the
+    /// workers run the spawned tasks; asyncio's `run_until_complete`.
+    ///
+    /// The future need not be `Send`. The calling thread sleeps while it is
+    /// pending. Inside it, [`crate::spawn`] and [`Handle::current`] refer
+    /// to this runtime.
+    ///
+    /// # Panics
+    ///
+    /// On a runtime worker thread (inside an async task): blocking a worker
+    /// would stall its tasks. Use `.await` there, or `spawn_blocking`.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// assert_eq!(rt.block_on(async { weft::spawn(async { 2 }).await.unwrap() * 21 }), 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+
+    /// Spawns a future onto the runtime from any thread.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// let h = rt.spawn(async { 3 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 3);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// The runtime's [`Handle`].
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Makes the runtime current on this thread until the guard drops.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
+    }
+
+    /// A snapshot of the runtime's metrics.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
+    }
+
+    /// Shuts the runtime down, waiting at most `timeout` for the workers.
+    ///
+    /// Every task is cancelled. Workers still busy in a poll when the
+    /// timeout expires (a task that blocks its thread) are left to finish
+    /// on their own; their tasks are cancelled when the poll returns.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = weft::Runtime::new()?;
+    /// rt.spawn(std::future::pending::<()>());
+    /// rt.shutdown_timeout(Duration::from_secs(1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    /// Shuts the runtime down without waiting for its workers.
+    pub fn shutdown_background(mut self) {
+        self.shutdown(Some(Duration::ZERO));
+    }
+
+    fn shutdown(&mut self, timeout: Option<Duration>) {
+        if self.shut_down {
+            return;
+        }
+        self.shut_down = true;
+        let exec = &self.handle.inner.exec;
+        exec.shutdown();
+        if self.live.wait(timeout) {
+            for t in self.threads.drain(..) {
+                let _ = t.join();
+            }
+        } else {
+            // Detach the stuck threads; they exit when their poll returns.
+            self.threads.clear();
+        }
+        exec.finish_shutdown();
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if self.shut_down {
+            return;
+        }
+        if weft_executor::is_worker_thread() {
+            if thread::panicking() {
+                self.shutdown(Some(Duration::ZERO));
+                return;
+            }
+            self.shutdown(Some(Duration::ZERO));
+            panic!(
+                "a weft Runtime was dropped inside an async context (on a runtime worker thread). \
+                 Dropping waits for the runtime's threads, which would block this worker. Drop the \
+                 runtime from the thread that created it, or move it into \
+                 `weft::spawn_blocking`; it has been shut down without waiting"
+            );
+        }
+        self.shutdown(None);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("handle", &self.handle).finish()
+    }
+}

@@ -1,0 +1,115 @@
+//! Loom models of the timer protocol (`weft_reactor`'s `time::entry`): the
+//! real `Timers` (wheel behind the shim's mutex) and `TimerShared`.
+//!
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p loom-tests --release --test reactor_timer`
+#![cfg(loom)]
+
+use std::sync::Arc as StdArc;
+use std::task::{Context, Wake, Waker};
+use std::time::Instant;
+
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+use weft_reactor::loom_api::{Fired, Registered, TimerShared, Timers};
+
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: StdArc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counting_waker() -> (StdArc<CountingWaker>, Waker) {
+    let c = StdArc::new(CountingWaker(AtomicUsize::new(0)));
+    (c.clone(), Waker::from(c))
+}
+
+/// A timer's cancel (its `Sleep` dropped) races its firing: the waker is
+/// called at most once and the wheel entry is freed exactly once.
+#[test]
+fn cancel_racing_fire_wakes_at_most_once_and_frees_once() {
+    loom::model(|| {
+        let timers = Arc::new(Timers::new(Instant::now()));
+        let entry = Arc::new(TimerShared::new());
+        assert_eq!(
+            timers.register(&entry, 5),
+            Registered::Armed { wake_poller: false }
+        );
+        let (woken, waker) = counting_waker();
+        assert!(entry.poll(&mut Context::from_waker(&waker)).is_pending());
+
+        let poller = {
+            let timers = timers.clone();
+            thread::spawn(move || timers.process_at(10))
+        };
+        timers.cancel(&entry);
+        let fired = poller.join().unwrap();
+
+        assert!(woken.0.load(Ordering::SeqCst) <= 1, "waker called twice");
+        assert_eq!(woken.0.load(Ordering::SeqCst), fired, "fired without waking");
+        assert!(timers.is_empty(), "entry leaked");
+    });
+}
+
+/// Firing races the task storing its waker: a task that saw `Pending` is
+/// woken.
+#[test]
+fn fire_racing_poll_is_not_lost() {
+    loom::model(|| {
+        let timers = Arc::new(Timers::new(Instant::now()));
+        let entry = Arc::new(TimerShared::new());
+        assert_eq!(
+            timers.register(&entry, 5),
+            Registered::Armed { wake_poller: false }
+        );
+        let poller = {
+            let timers = timers.clone();
+            thread::spawn(move || timers.process_at(10))
+        };
+        let (woken, waker) = counting_waker();
+        let first = entry.poll(&mut Context::from_waker(&waker));
+        poller.join().unwrap();
+        if first.is_pending() {
+            assert_eq!(woken.0.load(Ordering::SeqCst), 1, "lost timer wake-up");
+        }
+        assert!(entry
+            .poll(&mut Context::from_waker(&waker))
+            .map(|f| f == Fired::Deadline)
+            .is_ready());
+    });
+}
+
+/// Arming a timer earlier than the parked poller's deadline asks to wake
+/// the poller, whichever of the two gets the wheel lock first.
+#[test]
+fn earlier_timer_than_the_poller_sleeps_until_wakes_it() {
+    loom::model(|| {
+        let timers = Arc::new(Timers::new(Instant::now()));
+        let far = Arc::new(TimerShared::new());
+        timers.register(&far, 1_000);
+        let poller = {
+            let timers = timers.clone();
+            thread::spawn(move || {
+                timers.before_park(Instant::now());
+            })
+        };
+        let near = Arc::new(TimerShared::new());
+        let r = timers.register(&near, 10);
+        poller.join().unwrap();
+        // Either the poller recorded its sleep first (then we were told to
+        // wake it), or it computed its timeout after our insert (then it
+        // already sleeps until tick 10 at most).
+        if r == (Registered::Armed { wake_poller: false }) {
+            let again = Arc::new(TimerShared::new());
+            // The poller is asleep now with a deadline of at most tick 10:
+            // something later needs no wake.
+            assert_eq!(
+                timers.register(&again, 20),
+                Registered::Armed { wake_poller: false }
+            );
+        }
+        timers.after_park();
+    });
+}
