@@ -92,7 +92,7 @@ fn earlier_timer_than_the_poller_sleeps_until_wakes_it() {
         let poller = {
             let timers = timers.clone();
             thread::spawn(move || {
-                timers.before_park(Instant::now());
+                timers.before_park(Instant::now(), true);
             })
         };
         let near = Arc::new(TimerShared::new());

@@ -11,10 +11,12 @@
 //!    (see [`crate::time`]);
 //! 2. goes through the [`Parker`] state machine and blocks in
 //!    `mio::Poll::poll` (see [`crate::park`] for why an unpark is never lost);
-//! 3. dispatches the events: under the registration lock, each event's token
-//!    is checked against the slot's generation, its readiness is recorded and
-//!    the wakers of the directions it satisfies are taken, 32 at a time; the
-//!    lock is dropped before each batch of wakers is called;
+//! 3. copies the events out and releases the poller lock, then dispatches
+//!    them: under the registration lock, each event's token is checked
+//!    against the slot's generation, its readiness is recorded and the
+//!    wakers of the directions it satisfies are taken, 32 at a time; the
+//!    lock is dropped before each batch of wakers is called, so no waker
+//!    ever runs under a reactor lock;
 //! 4. fires expired timers, again in batches outside the lock.
 //!
 //! [`Driver::unpark`] goes through the [`Parker`]: the `mio::Waker` syscall
@@ -50,6 +52,9 @@ const EVENTS_CAPACITY: usize = 1024;
 struct Poller {
     poll: Poll,
     events: Events,
+    /// `(token, readiness)` of the last poll, moved out of the lock for
+    /// dispatch and put back (to keep its allocation) afterwards.
+    ready: Vec<(Token, Ready)>,
 }
 
 pub(crate) struct Inner {
@@ -117,6 +122,7 @@ impl Reactor {
             poller: Mutex::new(Poller {
                 poll,
                 events: Events::with_capacity(EVENTS_CAPACITY),
+                ready: Vec::new(),
             }),
             registry,
             waker,
@@ -178,8 +184,9 @@ fn min_timeout(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
 impl Inner {
     fn park(&self, timeout: Option<Duration>) {
         let mut poller = self.poller.lock().unwrap_or_else(|e| e.into_inner());
-        let Poller { poll, events } = &mut *poller;
-        let timer_timeout = self.timers.before_park(Instant::now());
+        let Poller { poll, events, ready } = &mut *poller;
+        let blocking = timeout != Some(Duration::ZERO);
+        let timer_timeout = self.timers.before_park(Instant::now(), blocking);
         let timeout = min_timeout(timeout, timer_timeout);
         self.parker.park(timeout, |timeout| {
             if let Err(e) = poll.poll(events, timeout) {
@@ -190,34 +197,45 @@ impl Inner {
             }
         });
         self.timers.after_park();
-        self.dispatch(events);
+        // Copy the events out so that no wakers run under the poller lock.
+        let mut ready = std::mem::take(ready);
+        ready.extend(
+            events
+                .iter()
+                .filter(|e| e.token() != WAKE_TOKEN)
+                .map(|e| (e.token(), Ready::from_mio(e))),
+        );
         drop(poller);
+        self.dispatch(&ready);
+        ready.clear();
+        self.poller.lock().unwrap_or_else(|e| e.into_inner()).ready = ready;
         self.timers.process();
     }
 
     /// Records each event's readiness and wakes its waiters, in batches with
     /// the registration lock released around each batch.
-    fn dispatch(&self, events: &Events) {
+    fn dispatch(&self, events: &[(Token, Ready)]) {
         let mut wakers = WakeList::new();
-        let mut iter = events.iter().peekable();
-        while iter.peek().is_some() {
+        let mut iter = events.iter();
+        loop {
+            let mut more = false;
             {
                 let set = self.registrations.lock().unwrap_or_else(|e| e.into_inner());
-                while wakers.can_push() {
-                    let Some(event) = iter.next() else { break };
-                    if event.token() == WAKE_TOKEN {
-                        continue;
-                    }
+                for &(token, ready) in iter.by_ref() {
                     // A stale token (slot closed and reused) finds nothing.
-                    let Some(io) = set.get(event.token()) else {
-                        continue;
-                    };
-                    let ready = Ready::from_mio(event);
+                    let Some(io) = set.get(token) else { continue };
                     io.set_readiness(ready);
                     io.take_wakers(ready, &mut wakers);
+                    if !wakers.can_push() {
+                        more = true;
+                        break;
+                    }
                 }
             }
             wakers.wake_all();
+            if !more {
+                return;
+            }
         }
     }
 

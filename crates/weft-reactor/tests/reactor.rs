@@ -145,3 +145,42 @@ fn shutdown_wakes_tasks_waiting_on_io() {
         other => panic!("expected a shutdown error, got {other:?}"),
     }
 }
+
+#[test]
+fn public_types_and_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    fn types<T: Send + Sync>() {}
+    use weft_reactor::net::*;
+    use weft_reactor::time::*;
+    types::<Reactor>();
+    types::<Handle>();
+    types::<TcpListener>();
+    types::<TcpStream>();
+    types::<OwnedReadHalf>();
+    types::<OwnedWriteHalf>();
+    types::<UdpSocket>();
+    types::<UnixListener>();
+    types::<UnixStream>();
+    types::<UnixDatagram>();
+    types::<Sleep>();
+    types::<Interval>();
+    types::<Timeout<Sleep>>();
+
+    // Futures are Send, so tasks using them can run on any worker. They
+    // are built here but never polled.
+    let rt = TestRuntime::new();
+    let _g = rt.handle.enter();
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let udp = rt.block_on(UdpSocket::bind("127.0.0.1:0")).unwrap();
+    let mut buf = [0u8; 4];
+    send(&TcpStream::connect("127.0.0.1:1"));
+    send(&TcpListener::bind("127.0.0.1:0"));
+    send(&listener.accept());
+    send(&udp.recv_from(&mut buf));
+    send(&UnixStream::connect("/nonexistent"));
+    send_sync(&sleep(Duration::from_millis(1)));
+    send(&timeout(Duration::from_millis(1), async {}));
+    let mut iv = interval(Duration::from_millis(1));
+    send(&iv.tick());
+}

@@ -113,7 +113,7 @@ fn timeout_passes_for_a_fast_future() {
 fn dropping_a_sleep_cancels_it() {
     let rt = TestRuntime::new();
     let _g = rt.handle.enter();
-    let mut cx = Context::from_waker(Waker::noop());
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
     {
         let mut s = pin!(sleep(Duration::from_secs(3600)));
         assert!(s.as_mut().poll(&mut cx).is_pending());
@@ -127,7 +127,7 @@ fn reset_moves_the_deadline_both_ways() {
     let rt = TestRuntime::new();
     rt.block_on(async {
         let mut s = Box::pin(sleep(Duration::from_secs(3600)));
-        let mut cx = Context::from_waker(Waker::noop());
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
         assert!(s.as_mut().poll(&mut cx).is_pending());
         let deadline = Instant::now() + Duration::from_millis(10);
         s.as_mut().reset(deadline);
@@ -135,11 +135,13 @@ fn reset_moves_the_deadline_both_ways() {
         s.as_mut().await;
         assert!(Instant::now() >= deadline);
         // Reset after completion: waits again.
+        s.as_mut().reset(Instant::now() + Duration::from_secs(3600));
+        assert!(s.as_mut().poll(&mut cx).is_pending());
         let later = Instant::now() + Duration::from_millis(10);
         s.as_mut().reset(later);
-        assert!(s.as_mut().poll(&mut cx).is_pending());
         s.as_mut().await;
         assert!(Instant::now() >= later);
+        assert_eq!(rt.handle.armed_timers(), 0);
     });
 }
 
@@ -203,12 +205,14 @@ fn interval_delay_restarts_the_schedule_from_now() {
     let (start, resumed, ticks) = ticks_after_lag(&rt, MissedTickBehavior::Delay);
     // The first late tick is delivered at once (its scheduled instant is the
     // missed one); the next ones are a full period after the late delivery.
-    assert_eq!(ticks[0], start + period);
+    // (Only lower bounds: a loaded machine may make any tick later still.)
+    assert!(ticks[0] >= start + period);
     assert!(
         ticks[1] >= resumed + period,
         "Delay: next tick not a period after the late one"
     );
-    assert_eq!(ticks[2] - ticks[1], period);
+    // Exactly one period later, unless this thread was itself late again.
+    assert!(ticks[2] >= ticks[1] + period);
 }
 
 #[test]
@@ -216,7 +220,7 @@ fn interval_skip_drops_missed_ticks_and_stays_on_the_grid() {
     let rt = TestRuntime::new();
     let period = Duration::from_millis(20);
     let (start, resumed, ticks) = ticks_after_lag(&rt, MissedTickBehavior::Skip);
-    assert_eq!(ticks[0], start + period);
+    assert!(ticks[0] >= start + period);
     let since_start = ticks[1] - start;
     assert_eq!(
         since_start.as_nanos() % period.as_nanos(),
@@ -224,14 +228,21 @@ fn interval_skip_drops_missed_ticks_and_stays_on_the_grid() {
         "Skip left the grid"
     );
     assert!(ticks[1] > resumed, "Skip delivered a missed tick");
-    assert_eq!(ticks[2] - ticks[1], period);
+    assert!(ticks[2] > ticks[1]);
+    assert_eq!(
+        (ticks[2] - start).as_nanos() % period.as_nanos(),
+        0,
+        "Skip left the grid"
+    );
 }
 
 #[test]
 #[should_panic(expected = "must be called from within a weft runtime")]
 fn sleep_polled_outside_a_runtime_names_the_fix() {
     let mut s = pin!(sleep(Duration::from_millis(1)));
-    let _ = s.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    let _ = s
+        .as_mut()
+        .poll(&mut Context::from_waker(futures_util::task::noop_waker_ref()));
 }
 
 #[test]
@@ -264,7 +275,7 @@ fn a_pending_sleep_panics_after_shutdown_and_is_woken_by_it() {
 fn sleep_poll_consumes_budget() {
     let rt = TestRuntime::new();
     let _g = rt.handle.enter();
-    let mut cx = Context::from_waker(Waker::noop());
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
     weft_executor::coop::budget(|| {
         let mut n = 0;
         loop {

@@ -20,6 +20,37 @@
 pub mod runtime;
 pub mod task;
 
+pub mod time {
+    //! Timers: `sleep`, `timeout`, `interval`, on the runtime's timer wheel.
+    //!
+    //! A hierarchical timing wheel (6 levels of 64 slots at 1 ms) gives O(1)
+    //! insert and cancel; expired timers are woken in batches by the worker
+    //! that drives the reactor. See `weft_reactor::time` for the details.
+    //!
+    //! ```
+    //! use std::time::Duration;
+    //! let rt = weft::Runtime::new()?;
+    //! rt.block_on(async {
+    //!     weft::time::sleep(Duration::from_millis(5)).await;
+    //!     let slow = weft::time::sleep(Duration::from_secs(60));
+    //!     assert!(weft::time::timeout(Duration::from_millis(5), slow).await.is_err());
+    //! });
+    //! # Ok::<(), std::io::Error>(())
+    //! ```
+    pub use weft_reactor::time::*;
+}
+
+pub mod io {
+    //! I/O traits: the runtime-neutral `futures-io` traits and the
+    //! `futures-util` extension traits (`read_exact`, `write_all`, ...).
+    //!
+    //! weft's sockets implement [`AsyncRead`] and [`AsyncWrite`], so
+    //! everything written against `futures-io` works with them unchanged.
+    pub use weft_reactor::io::*;
+}
+
+pub mod net;
+
 use std::future::Future;
 
 pub use runtime::{Builder, Runtime};
@@ -55,3 +86,8 @@ where
         None => panic!("weft::spawn: {}", runtime::handle::NO_RUNTIME_SPAWN),
     }
 }
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -83,6 +83,26 @@ impl<S: mio::event::Source> IoSource<S> {
         self.shared.clear_readiness(event);
     }
 
+    /// Runs `op` once if the source is ready in `direction`, without waiting
+    /// or registering a waker; `WouldBlock` otherwise.
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        op: impl FnOnce(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let Some(event) = self.shared.ready_event(direction) else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        if event.is_shutdown {
+            return Err(shutdown_error());
+        }
+        let result = op(self.get_ref());
+        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            self.shared.clear_readiness(event);
+        }
+        result
+    }
+
     /// Runs the non-blocking `op` when the source is ready in `direction`,
     /// retrying after `WouldBlock` (see the module docs).
     pub(crate) fn poll_io<R>(

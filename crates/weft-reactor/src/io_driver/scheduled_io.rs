@@ -48,8 +48,13 @@
 //! the slot when the poller looks, and the poller takes and calls it. Either
 //! way the task runs again. The loom model `reactor_readiness` checks this.
 //!
-//! Closed bits are never cleared: after `READ_CLOSED` every read returns
-//! EOF at once, never `WouldBlock`, so keeping them cannot spin.
+//! A clear removes every bit the task observed, closed bits included.
+//! After a real close the operation returns EOF or an error, never
+//! `WouldBlock`, so the bits are never cleared while they are true; and a
+//! closed bit that *did* meet `WouldBlock` (a socket type whose "hang-up"
+//! does not end reads) would otherwise make the operation loop forever
+//! between "ready" and `WouldBlock`. (tokio keeps closed bits; this is the
+//! one deliberate difference.)
 
 use std::task::{Context, Poll, Waker};
 
@@ -116,7 +121,7 @@ impl Ready {
     }
 }
 
-/// Which of a source's two wakers an operation uses.
+/// Which of a source's two waiter lists an operation uses.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[doc(hidden)]
 pub enum Direction {
@@ -262,11 +267,11 @@ impl ScheduledIo {
     }
 
     /// Task side, step 3: the operation returned `WouldBlock`. Clears the
-    /// readable/writable bits of `event`, but only if no newer event arrived
-    /// since it was observed.
+    /// bits of `event`, but only if no newer event arrived since it was
+    /// observed.
     pub fn clear_readiness(&self, event: ReadyEvent) {
-        // Closed bits stay: they are terminal (see the module docs).
-        let clear = event.ready.0 & (Ready::READABLE.0 | Ready::WRITABLE.0);
+        // Everything observed, closed bits too (see the module docs).
+        let clear = event.ready.0;
         let mut cur = self.state.load(Ordering::Acquire);
         loop {
             if (cur & TICK_MASK) >> TICK_SHIFT != event.tick {
@@ -284,9 +289,9 @@ impl ScheduledIo {
     }
 
     /// The readiness currently recorded for `direction`, without registering
-    /// a waker.
-    pub fn readiness(&self, direction: Direction) -> Ready {
-        Ready(self.state.load(Ordering::Acquire) & direction.mask().0)
+    /// a waker: `None` if not ready.
+    pub fn ready_event(&self, direction: Direction) -> Option<ReadyEvent> {
+        Self::event_for(self.state.load(Ordering::Acquire), direction)
     }
 }
 
@@ -297,7 +302,7 @@ mod tests {
     #[test]
     fn readiness_is_kept_until_cleared_with_the_tick_that_saw_it() {
         let io = ScheduledIo::new();
-        let mut cx = Context::from_waker(Waker::noop());
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
         assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
         io.set_readiness(Ready::READABLE);
         let Poll::Ready(seen) = io.poll_ready(&mut cx, Direction::Read) else {
@@ -316,28 +321,33 @@ mod tests {
     #[test]
     fn directions_are_independent() {
         let io = ScheduledIo::new();
-        let mut cx = Context::from_waker(Waker::noop());
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
         io.set_readiness(Ready::WRITABLE);
         assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
         assert!(io.poll_ready(&mut cx, Direction::Write).is_ready());
     }
 
     #[test]
-    fn closed_bits_survive_clear() {
+    fn closed_bits_stay_until_an_operation_would_block() {
         let io = ScheduledIo::new();
-        let mut cx = Context::from_waker(Waker::noop());
-        io.set_readiness(Ready::READ_CLOSED.union(Ready::READABLE));
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        io.set_readiness(Ready::READ_CLOSED);
+        for _ in 0..3 {
+            // Reads returning EOF do not clear: still ready.
+            assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());
+        }
         let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read) else {
             panic!()
         };
+        // A WouldBlock despite the closed bit: cleared, so no spin.
         io.clear_readiness(ev);
-        assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
     }
 
     #[test]
     fn shutdown_makes_every_poll_ready() {
         let io = ScheduledIo::new();
-        let mut cx = Context::from_waker(Waker::noop());
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
         let mut wakers = WakeList::new();
         io.shutdown(&mut wakers);
         let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Write) else {

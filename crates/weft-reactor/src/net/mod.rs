@@ -5,8 +5,9 @@
 //! runtime panics, naming the fix). Each operation:
 //!
 //! 1. takes one unit of the task's cooperative budget;
-//! 2. waits for readiness in its direction (read or write; one waker each,
-//!    so one task may read while another writes);
+//! 2. waits for readiness in its direction (read or write, with separate
+//!    waiters, so one task may read while another writes, and several
+//!    tasks may wait on a shared listener or socket);
 //! 3. tries the system call; `WouldBlock` clears the readiness it observed
 //!    and goes back to 2, anything else is returned.
 //!

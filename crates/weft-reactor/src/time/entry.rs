@@ -266,11 +266,14 @@ impl Timers {
     }
 
     /// Called by the poller before blocking: how long it may block for the
-    /// timers' sake (`None`: no timer), and records that it is asleep.
-    pub fn before_park(&self, now: Instant) -> Option<Duration> {
+    /// timers' sake (`None`: no timer), and records that it is asleep (unless
+    /// `blocking` is false: a zero-timeout poll needs no wake-up).
+    pub fn before_park(&self, now: Instant, blocking: bool) -> Option<Duration> {
         let mut inner = lock(&self.inner);
         let next = inner.wheel.next_expiration_tick();
-        inner.sleeping_until = Some(next.unwrap_or(u64::MAX));
+        if blocking {
+            inner.sleeping_until = Some(next.unwrap_or(u64::MAX));
+        }
         let next = next?;
         Some(match self.tick_instant(next) {
             Some(at) => at.saturating_duration_since(now),

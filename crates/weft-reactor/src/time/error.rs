@@ -1,10 +1,10 @@
-//! [`Elapsed`], the error of a [`timeout`](super::timeout) that ran out.
+//! [`Elapsed`], the error of a [`timeout`](super::timeout()) that ran out.
 
 use std::error::Error;
 use std::fmt;
 use std::io;
 
-/// The deadline of a [`timeout`](super::timeout) passed before its future
+/// The deadline of a [`timeout`](super::timeout()) passed before its future
 /// completed.
 ///
 /// ```

@@ -1,4 +1,4 @@
-//! Timers: [`sleep`], [`timeout`], [`interval`].
+//! Timers: [`sleep()`], [`timeout()`], [`interval()`].
 //!
 //! # Design
 //!

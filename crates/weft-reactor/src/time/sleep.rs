@@ -7,9 +7,9 @@
 //! the wheel.
 //! [`Sleep::reset`] re-arms the same entry; drop cancels it in O(1).
 
+use crate::sync::Arc;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 

@@ -24,6 +24,7 @@ pub(crate) fn current() -> Option<Handle> {
 #[derive(Debug)]
 pub struct EnterGuard<'a> {
     prev: Option<Handle>,
+    _reactor: weft_reactor::EnterGuard,
     _handle: std::marker::PhantomData<&'a Handle>,
     // Not Send: it must be dropped on the thread that entered.
     _not_send: std::marker::PhantomData<*const ()>,
@@ -33,6 +34,7 @@ pub(crate) fn enter(handle: &Handle) -> EnterGuard<'_> {
     let prev = CURRENT.with(|c| c.borrow_mut().replace(handle.clone()));
     EnterGuard {
         prev,
+        _reactor: handle.inner.reactor.enter(),
         _handle: std::marker::PhantomData,
         _not_send: std::marker::PhantomData,
     }

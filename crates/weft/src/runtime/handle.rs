@@ -29,6 +29,7 @@ pub struct Handle {
 
 pub(crate) struct Inner {
     pub(crate) exec: weft_executor::Handle,
+    pub(crate) reactor: weft_reactor::Handle,
     pub(crate) name: String,
 }
 

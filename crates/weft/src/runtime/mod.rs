@@ -80,11 +80,13 @@ impl Runtime {
             event_interval: b.event_interval,
             ..weft_executor::Config::default()
         };
-        let driver = Arc::new(weft_executor::CondvarDriver::new());
-        let (exec, workers) = weft_executor::Handle::new(config, driver);
+        let reactor = Arc::new(weft_reactor::Reactor::new()?);
+        let reactor_handle = reactor.handle();
+        let (exec, workers) = weft_executor::Handle::new(config, reactor);
         let handle = Handle {
             inner: Arc::new(handle::Inner {
                 exec,
+                reactor: reactor_handle,
                 name: format!("{}#{id}", b.thread_name),
             }),
         };

@@ -156,32 +156,14 @@ impl TcpStream {
 
     /// Reads once without waiting; `WouldBlock` if no data is ready.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.try_op(Direction::Read, |mut s| io::Read::read(&mut s, buf))
+        self.io
+            .try_io(Direction::Read, |mut s| io::Read::read(&mut s, buf))
     }
 
     /// Writes once without waiting; `WouldBlock` if the send buffer is full.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.try_op(Direction::Write, |mut s| io::Write::write(&mut s, buf))
-    }
-
-    fn try_op<R>(
-        &self,
-        direction: Direction,
-        op: impl FnOnce(&mio::net::TcpStream) -> io::Result<R>,
-    ) -> io::Result<R> {
-        let mut op = Some(op);
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        match self.io.poll_ready(&mut cx, direction) {
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-            Poll::Ready(event) => {
-                let event = event?;
-                let r = (op.take().expect("called once"))(self.io.get_ref());
-                if matches!(&r, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-                    self.io.clear_readiness(event);
-                }
-                r
-            }
-        }
+        self.io
+            .try_io(Direction::Write, |mut s| io::Write::write(&mut s, buf))
     }
 
     /// Reads into `buf` without removing the data from the queue.
