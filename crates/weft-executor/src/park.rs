@@ -14,7 +14,9 @@
 use std::time::Duration;
 
 use crate::driver::Driver;
-use crate::sync::{lock, try_lock, wait, Arc, AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
+use std::sync::Arc;
+
+use crate::sync::{lock, try_lock, wait, AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
 
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
@@ -22,6 +24,10 @@ const PARKED_DRIVER: usize = 2;
 const NOTIFIED: usize = 3;
 
 /// The runtime's driver and the lock that admits one parked worker into it.
+///
+/// The driver is behind a std `Arc` even under loom: it is not part of the
+/// modelled protocol (its own locks are), and loom's `Arc` cannot hold a
+/// trait object.
 pub(crate) struct DriverSlot {
     lock: Mutex<()>,
     driver: Arc<dyn Driver>,
