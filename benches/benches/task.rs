@@ -51,6 +51,8 @@ mod weft {
         }
     }
 
+    // Not inlined, on both sides, so a profiler can attribute the batch.
+    #[inline(never)]
     pub fn batch(handles: &mut Vec<JoinHandle<()>>) {
         for _ in 0..BATCH {
             let (task, handle) = weft_task::unowned(async {}, LocalQueue, Id::next());
@@ -64,7 +66,7 @@ mod weft {
         for mut handle in handles.drain(..) {
             match Pin::new(&mut handle).poll(&mut cx) {
                 Poll::Ready(out) => {
-                    black_box(out.unwrap());
+                    black_box(out).expect("empty task cannot fail");
                 }
                 Poll::Pending => unreachable!("task not finished"),
             }
@@ -80,6 +82,7 @@ mod async_task_side {
         static QUEUE: RefCell<VecDeque<Runnable>> = RefCell::new(VecDeque::with_capacity(BATCH));
     }
 
+    #[inline(never)]
     pub fn batch(handles: &mut Vec<Task<()>>) {
         for _ in 0..BATCH {
             let (runnable, task) =

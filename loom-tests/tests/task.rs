@@ -16,7 +16,12 @@
 //! never freed, or a future or output that is never dropped, is reported by
 //! loom's leak check at the end of the iteration. The models also check
 //! `Arc::strong_count` of the shared state, which counts the schedulers still
-//! alive inside task allocations.
+//! alive inside task allocations. Models whose race can end two ways also
+//! check, across iterations, that loom reached both ends (`Coverage`).
+//!
+//! Models 7a-c (`Probe`) check that a task outlives the `Schedule` calls
+//! that borrow the scheduler stored inside it; they failed before the fix
+//! that keeps the caller's reference across `schedule`/`yield_now`.
 
 use std::collections::VecDeque;
 use std::future::Future;
