@@ -22,8 +22,26 @@ impl Id {
     /// A fresh id.
     pub fn next() -> Id {
         // Not a protocol variable: a plain counter, std even under loom.
+        // Each thread takes ids in blocks, so spawning from many threads
+        // does not contend on one cache line.
+        const BLOCK: u64 = 1024;
         static NEXT: AtomicU64 = AtomicU64::new(1);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        std::thread_local! {
+            static RANGE: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+        }
+        let from_block = RANGE
+            .try_with(|r| {
+                let (mut next, mut end) = r.get();
+                if next == end {
+                    next = NEXT.fetch_add(BLOCK, Ordering::Relaxed);
+                    end = next + BLOCK;
+                }
+                r.set((next + 1, end));
+                next
+            })
+            .ok();
+        // During thread teardown the thread-local is gone: take one id.
+        let n = from_block.unwrap_or_else(|| NEXT.fetch_add(1, Ordering::Relaxed));
         Id(NonZeroU64::new(n).expect("weft-task: task id counter overflowed"))
     }
 

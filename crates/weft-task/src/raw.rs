@@ -167,7 +167,7 @@ impl RawTask {
 
     /// Drops one reference, freeing the task if it was the last.
     pub(crate) fn drop_reference(self) {
-        if self.state().ref_dec() {
+        if self.state().ref_dec_is_last() {
             // SAFETY: that was the last reference: nobody else can reach
             // the task, and the vtable matches the cell.
             unsafe { (self.header().vtable.dealloc)(self.ptr) }
@@ -346,6 +346,42 @@ fn cancel_task<F: Future, S>(cell: &Cell<F, S>) {
 fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the caller holds RUNNING and the poll's reference.
     let cell = unsafe { cell::<F, S>(ptr) };
+
+    // Leave the owner's list. If the owner gives back its reference, that
+    // is a second one to drop. (Before COMPLETE is published: we hold
+    // RUNNING, so nothing else can poll or cancel the task meanwhile.)
+    // SAFETY: the poll's reference keeps the task alive during the call, and
+    // the `ManuallyDrop` keeps this borrowed `Task` from dropping a reference.
+    let me = ManuallyDrop::new(unsafe { Task::<S>::from_raw(RawTask { ptr }) });
+    let released = match cell.header.owner_id {
+        // Never bound to a list: nothing to release.
+        0 => 1,
+        _ => match cell.scheduler.release(&me) {
+            Some(task) => {
+                mem::forget(task);
+                2
+            }
+            None => 1,
+        },
+    };
+
+    // Fast path: no joiner to wake. Publish COMPLETE and drop our
+    // references in one step (dropping the output first if the JoinHandle
+    // is gone).
+    match cell.header.state.try_complete_and_release(released, || {
+        let _ = drop_stage(cell);
+    }) {
+        Ok(last) => {
+            if last {
+                // SAFETY: that was the last reference.
+                unsafe { dealloc::<F, S>(ptr) }
+            }
+            return;
+        }
+        Err(()) => {}
+    }
+
+    // A joiner is waiting: publish COMPLETE, wake it, then let go.
     let snapshot = cell.header.state.transition_to_complete();
     if !snapshot.is_join_interested() {
         // Nobody will read the output: it is ours to drop.
@@ -369,19 +405,6 @@ fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
             drop_payload(old);
         }
     }
-
-    // Leave the owner's list. If the owner gives back its reference, that
-    // is a second one to drop.
-    // SAFETY: the poll's reference keeps the task alive during the call, and
-    // the `ManuallyDrop` keeps this borrowed `Task` from dropping a reference.
-    let me = ManuallyDrop::new(unsafe { Task::<S>::from_raw(RawTask { ptr }) });
-    let released = match cell.scheduler.release(&me) {
-        Some(task) => {
-            mem::forget(task);
-            2
-        }
-        None => 1,
-    };
     if cell.header.state.transition_to_terminal(released) {
         // SAFETY: that was the last reference.
         unsafe { dealloc::<F, S>(ptr) }
@@ -485,6 +508,15 @@ fn set_join_waker<F: Future, S>(cell: &Cell<F, S>, waker: Waker) -> Result<(), (
 unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: vtable call; the JoinHandle's reference keeps the cell alive.
     let cell = unsafe { cell::<F, S>(ptr) };
+    if cell.header.state.is_sole_reference() {
+        // Ours is the only reference left: nobody else can reach the task,
+        // or ever wake it. Free it without touching the state word; dropping
+        // the cell drops whatever the stage holds (the output if it was not
+        // taken, or a future nobody can wake) and the join waker.
+        // SAFETY: sole reference, and the vtable matches the cell.
+        unsafe { dealloc::<F, S>(ptr) };
+        return;
+    }
     let t = cell.header.state.transition_to_join_handle_dropped();
     if t.drop_output {
         // COMPLETE was set when we dropped interest: the output is ours.

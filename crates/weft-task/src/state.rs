@@ -219,6 +219,40 @@ impl State {
         Snapshot(prev.0 ^ (RUNNING | COMPLETE))
     }
 
+    /// Completes a running task and drops `count` references in one step,
+    /// when no join waker is set.
+    ///
+    /// `Ok(true)` if that was the last reference (free the task), `Ok(false)`
+    /// otherwise; `Err(())` if a join waker is set, with nothing changed: the
+    /// caller takes the slow path. If the `JoinHandle` is gone, `drop_output`
+    /// runs (once) before the step: the stage is still ours (RUNNING), and
+    /// interest, once dropped, never comes back. Without JOIN_INTEREST no
+    /// join waker can be set, so after `drop_output` the step cannot fail.
+    pub(crate) fn try_complete_and_release(
+        &self,
+        count: usize,
+        mut drop_output: impl FnMut(),
+    ) -> Result<bool, ()> {
+        let mut dropped = false;
+        let mut curr = self.load();
+        loop {
+            debug_assert!(curr.is_running() && !curr.is_complete());
+            if curr.is_join_waker_set() {
+                return Err(());
+            }
+            if !curr.is_join_interested() && !dropped {
+                drop_output();
+                dropped = true;
+            }
+            // Mark the task complete and drop our references.
+            let next = (curr.0 ^ (RUNNING | COMPLETE)) - count * REF_ONE;
+            match self.val.compare_exchange_weak(curr.0, next, AcqRel, Acquire) {
+                Ok(_) => return Ok(curr.ref_count() == count),
+                Err(actual) => curr = Snapshot(actual),
+            }
+        }
+    }
+
     /// Drops `count` references after completion; `true` if that freed the
     /// last one and the caller must deallocate.
     pub(crate) fn transition_to_terminal(&self, count: usize) -> bool {
@@ -381,6 +415,23 @@ impl State {
         if prev / REF_ONE > REF_MAX {
             std::process::abort();
         }
+    }
+
+    /// `true` if the caller's reference is the only one.
+    ///
+    /// Only a reference can make another, so if the count is one and the
+    /// caller holds a reference, no other thread can change that. The
+    /// acquire load orders every access made under the references dropped
+    /// before (they were released with `AcqRel`) before the caller's.
+    pub(crate) fn is_sole_reference(&self) -> bool {
+        self.load().ref_count() == 1
+    }
+
+    /// Drops one reference; `true` if it was the last, and the caller must
+    /// free the task. Skips the read-modify-write when the caller holds the
+    /// only reference.
+    pub(crate) fn ref_dec_is_last(&self) -> bool {
+        self.is_sole_reference() || self.ref_dec()
     }
 
     /// Drops one reference; `true` if it was the last.
