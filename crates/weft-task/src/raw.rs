@@ -368,17 +368,15 @@ fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // Fast path: no joiner to wake. Publish COMPLETE and drop our
     // references in one step (dropping the output first if the JoinHandle
     // is gone).
-    match cell.header.state.try_complete_and_release(released, || {
+    let fast = cell.header.state.try_complete_and_release(released, || {
         let _ = drop_stage(cell);
-    }) {
-        Ok(last) => {
-            if last {
-                // SAFETY: that was the last reference.
-                unsafe { dealloc::<F, S>(ptr) }
-            }
-            return;
+    });
+    if let Ok(last) = fast {
+        if last {
+            // SAFETY: that was the last reference.
+            unsafe { dealloc::<F, S>(ptr) }
         }
-        Err(()) => {}
+        return;
     }
 
     // A joiner is waiting: publish COMPLETE, wake it, then let go.
