@@ -16,11 +16,11 @@
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
     pub(crate) use std::thread_local;
 
     pub(crate) mod channel {
-        pub(crate) use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender, TryRecvError};
+        pub(crate) use crossbeam_channel::{unbounded, Receiver, Sender};
     }
 
     /// Locks, ignoring poisoning: no critical section in this crate calls
@@ -57,7 +57,7 @@ mod imp {
 
 #[cfg(loom)]
 mod imp {
-    pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
     pub(crate) use loom::thread_local;
 
     pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -120,7 +120,10 @@ mod imp {
         }
 
         pub(crate) fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
-            let chan = Arc::new(Mutex::new(Chan { items: VecDeque::new(), disconnected: false }));
+            let chan = Arc::new(Mutex::new(Chan {
+                items: VecDeque::new(),
+                disconnected: false,
+            }));
             (Sender(chan.clone()), Receiver(chan))
         }
 

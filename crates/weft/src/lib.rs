@@ -51,6 +51,38 @@ pub mod io {
 
 pub mod net;
 
+pub mod blocking {
+    //! Pools for blocking and CPU-bound work.
+    //!
+    //! The runtime has its own pool behind [`crate::spawn_blocking`]:
+    //! threads start on demand up to `Builder::max_blocking_threads`
+    //! (default 512) and exit after `Builder::thread_keep_alive` (default
+    //! 10 s) without work.
+    //!
+    //! For CPU-bound work, build a [`ThreadPool`] sized to the cores and
+    //! hand it closures with [`crate::run_in_executor`] (asyncio's
+    //! `loop.run_in_executor`) or, for a producer that could outrun it,
+    //! with [`ThreadPool::submit`], which waits for room in the queue.
+    //!
+    //! **Abort and cancellation.** Aborting the `JoinHandle` of a closure
+    //! that has not started means it never runs (`JoinError::Cancelled`).
+    //! Once a closure runs, it runs to its end: a thread cannot be
+    //! interrupted; the abort only discards the result.
+    //!
+    //! ```
+    //! let rt = weft::Runtime::new()?;
+    //! let cpu = weft::blocking::ThreadPool::builder().threads(2).name("cpu").build()?;
+    //! let digest = rt.block_on(async {
+    //!     let h = weft::run_in_executor(&cpu, || (0..1_000_000u64).fold(0u64, |a, x| a.wrapping_mul(31).wrapping_add(x)));
+    //!     h.await
+    //! })?;
+    //! assert_ne!(digest, 0);
+    //! # Ok::<(), Box<dyn std::error::Error>>(())
+    //! ```
+    pub use weft_blocking::thread_pool::Builder as ThreadPoolBuilder;
+    pub use weft_blocking::{BlockingMetrics, Submit, ThreadPool, ThreadPoolMetrics};
+}
+
 use std::future::Future;
 
 pub use runtime::{Builder, Runtime};
@@ -85,6 +117,62 @@ where
         Some(h) => h.spawn(future),
         None => panic!("weft::spawn: {}", runtime::handle::NO_RUNTIME_SPAWN),
     }
+}
+
+/// Runs a blocking or CPU-bound closure on the runtime's blocking pool, off
+/// the async workers, and returns its [`JoinHandle`].
+///
+/// The pool starts threads on demand, up to `Builder::max_blocking_threads`;
+/// past the cap, closures wait in its queue. A panic in `f` becomes
+/// `JoinError::Panic`. Aborting the handle before `f` starts means `f`
+/// never runs; once it runs, it runs to its end. Inside `f`,
+/// [`runtime::Handle::current`] works, so it may spawn or `block_on`.
+///
+/// # Panics
+///
+/// Outside a runtime; use [`Runtime::spawn_blocking`] there.
+///
+/// ```
+/// let rt = weft::Runtime::new()?;
+/// let n = rt.block_on(async {
+///     weft::spawn_blocking(|| std::fs::read_dir(".").map(|d| d.count()).unwrap_or(0)).await
+/// })?;
+/// println!("{n} entries");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match runtime::context::current() {
+        Some(h) => h.spawn_blocking(f),
+        None => panic!("weft::spawn_blocking: {}", runtime::handle::NO_RUNTIME_SPAWN),
+    }
+}
+
+/// Runs `f` on a pool of the user's and returns its [`JoinHandle`] at once,
+/// as asyncio's `loop.run_in_executor(pool, f)` returns a future.
+///
+/// Always accepted, even past the pool's queue capacity: the queue then
+/// grows like asyncio's unbounded one, costing memory for every waiting
+/// closure. A producer that can outrun the pool should use
+/// [`blocking::ThreadPool::submit`], which waits for room instead.
+///
+/// ```
+/// let rt = weft::Runtime::new()?;
+/// let pool = weft::blocking::ThreadPool::builder().threads(2).name("cpu").build()?;
+/// let v = rt.block_on(async { weft::run_in_executor(&pool, || 6 * 7).await })?;
+/// assert_eq!(v, 42);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn run_in_executor<F, R>(pool: &blocking::ThreadPool, f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    pool.spawn(f)
 }
 
 /// The README's example, compiled and run as a doctest.

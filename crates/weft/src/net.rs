@@ -31,3 +31,37 @@
 //! ```
 
 pub use weft_reactor::net::*;
+
+use std::io;
+use std::net::SocketAddr;
+
+/// Resolves a host name (`"example.com:443"`, `("localhost", 80)`) to
+/// socket addresses.
+///
+/// Literal addresses return at once; names go to the system resolver
+/// (`getaddrinfo`) on the runtime's blocking pool, never on a worker.
+///
+/// # Panics
+///
+/// When a name must be resolved outside a runtime.
+///
+/// ```
+/// let rt = weft::Runtime::new()?;
+/// let addrs: Vec<_> = rt.block_on(weft::net::lookup_host("127.0.0.1:8080"))?.collect();
+/// assert_eq!(addrs, vec!["127.0.0.1:8080".parse().unwrap()]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<impl Iterator<Item = SocketAddr>> {
+    let addrs = match host.to_addrs()? {
+        weft_reactor::net::ToAddrs::Addrs(addrs) => addrs,
+        weft_reactor::net::ToAddrs::Lookup(name) => {
+            crate::spawn_blocking(move || resolve_blocking(&name)).await??
+        }
+    };
+    Ok(addrs.into_iter())
+}
+
+/// The system resolver, on the calling thread (a blocking-pool thread).
+pub(crate) fn resolve_blocking(name: &str) -> io::Result<Vec<SocketAddr>> {
+    std::net::ToSocketAddrs::to_socket_addrs(name).map(Iterator::collect)
+}

@@ -30,6 +30,9 @@ mod udp;
 #[cfg(unix)]
 mod unix;
 
+/// What an address argument turns into; for the facade's `lookup_host`.
+#[doc(hidden)]
+pub use addr::ToAddrs;
 pub use addr::{ResolveFuture, Resolver, ToSocketAddrs};
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf};
 pub use udp::UdpSocket;

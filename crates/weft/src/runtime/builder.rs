@@ -16,6 +16,8 @@ pub(crate) type Callback = Arc<dyn Fn() + Send + Sync + 'static>;
 /// use std::time::Duration;
 /// let rt = weft::Runtime::builder()
 ///     .worker_threads(2)
+///     .max_blocking_threads(64)
+///     .thread_keep_alive(Duration::from_secs(10))
 ///     .thread_name("app")
 ///     .thread_stack_size(2 * 1024 * 1024)
 ///     .on_thread_start(|| eprintln!("started {:?}", std::thread::current().name()))
@@ -31,6 +33,8 @@ pub struct Builder {
     pub(crate) on_thread_stop: Option<Callback>,
     pub(crate) global_queue_interval: u32,
     pub(crate) event_interval: u32,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) thread_keep_alive: Duration,
 }
 
 impl Default for Builder {
@@ -44,6 +48,8 @@ impl Default for Builder {
             on_thread_stop: None,
             global_queue_interval: defaults.global_queue_interval,
             event_interval: defaults.event_interval,
+            max_blocking_threads: weft_blocking::DEFAULT_MAX_THREADS,
+            thread_keep_alive: weft_blocking::DEFAULT_KEEP_ALIVE,
         }
     }
 }
@@ -120,6 +126,31 @@ impl Builder {
         self
     }
 
+    /// The most threads the blocking pool runs at once (default 512).
+    ///
+    /// Blocking closures start threads on demand up to this cap; past it,
+    /// they wait in the pool's queue. The async workers are not counted.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0: `spawn_blocking` needs at least one thread.
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        assert!(
+            n > 0,
+            "max_blocking_threads(0): the blocking pool needs at least one thread"
+        );
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before it exits
+    /// (default 10 s).
+    pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Self {
+        self.thread_keep_alive = keep_alive;
+        self
+    }
+
     /// Starts the runtime's threads.
     ///
     /// Errors if the OS refuses to start a thread; the threads already
@@ -131,6 +162,12 @@ impl Builder {
     pub(crate) fn worker_name(&self, index: usize) -> String {
         format!("{}-worker-{index}", self.thread_name)
     }
+
+    pub(crate) fn blocking_name(&self) -> Arc<dyn Fn() -> String + Send + Sync> {
+        let base = self.thread_name.clone();
+        let next = Arc::new(AtomicUsize::new(0));
+        Arc::new(move || format!("{base}-blocking-{}", next.fetch_add(1, Ordering::Relaxed)))
+    }
 }
 
 impl fmt::Debug for Builder {
@@ -139,6 +176,8 @@ impl fmt::Debug for Builder {
             .field("worker_threads", &self.worker_threads)
             .field("thread_name", &self.thread_name)
             .field("thread_stack_size", &self.thread_stack_size)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("thread_keep_alive", &self.thread_keep_alive)
             .finish_non_exhaustive()
     }
 }

@@ -30,6 +30,7 @@ pub struct Handle {
 pub(crate) struct Inner {
     pub(crate) exec: weft_executor::Handle,
     pub(crate) reactor: weft_reactor::Handle,
+    pub(crate) blocking: weft_blocking::BlockingPool,
     pub(crate) name: String,
 }
 
@@ -100,6 +101,32 @@ impl Handle {
         F::Output: Send + 'static,
     {
         self.inner.exec.spawn(future)
+    }
+
+    /// Runs `f` on the runtime's blocking pool; see [`crate::spawn_blocking`].
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// let h = rt.handle().spawn_blocking(|| std::thread::current().name().map(str::to_owned));
+    /// let name = rt.block_on(h).unwrap().unwrap();
+    /// assert!(name.starts_with("weft-blocking-"), "{name}");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.blocking.spawn_blocking(f)
+    }
+
+    /// Runs `f` on a pool of the user's; see [`crate::run_in_executor`].
+    pub fn run_in_executor<F, R>(&self, pool: &crate::blocking::ThreadPool, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        pool.spawn(f)
     }
 
     /// Runs `future` on the current thread until it completes, inside this

@@ -4,8 +4,7 @@ use super::Handle;
 
 pub use weft_executor::WorkerMetrics;
 
-/// A snapshot of a runtime's scheduler (and, with the blocking pool, its
-/// blocking threads).
+/// A snapshot of a runtime's scheduler and its blocking pool.
 ///
 /// ```
 /// let rt = weft::Runtime::builder().worker_threads(2).build()?;
@@ -18,12 +17,14 @@ pub use weft_executor::WorkerMetrics;
 #[derive(Clone, Debug)]
 pub struct RuntimeMetrics {
     exec: weft_executor::ExecutorMetrics,
+    blocking: weft_blocking::BlockingMetrics,
 }
 
 impl RuntimeMetrics {
     pub(crate) fn collect(handle: &Handle) -> RuntimeMetrics {
         RuntimeMetrics {
             exec: handle.inner.exec.metrics(),
+            blocking: handle.inner.blocking.metrics(),
         }
     }
 
@@ -51,5 +52,25 @@ impl RuntimeMetrics {
     /// Tasks alive: spawned and not yet finished.
     pub fn alive_tasks(&self) -> usize {
         self.exec.alive_tasks
+    }
+
+    /// Blocking-pool threads alive (running a closure or idle).
+    pub fn blocking_threads(&self) -> usize {
+        self.blocking.threads_alive
+    }
+
+    /// Blocking-pool threads idle, waiting for a closure.
+    pub fn idle_blocking_threads(&self) -> usize {
+        self.blocking.threads_idle
+    }
+
+    /// Blocking closures queued, waiting for a thread.
+    pub fn blocking_queue_depth(&self) -> usize {
+        self.blocking.queue_depth
+    }
+
+    /// Everything the blocking pool reports.
+    pub fn blocking(&self) -> &weft_blocking::BlockingMetrics {
+        &self.blocking
     }
 }

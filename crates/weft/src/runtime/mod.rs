@@ -10,7 +10,10 @@
 //!    queued or parked on a waker, dropping its future on that worker
 //!    thread; then it drops what is left in its queues and exits;
 //! 3. the dropping thread waits for the workers (up to the timeout), then
-//!    cancels whatever was spawned during shutdown and empties the injector.
+//!    cancels whatever was spawned during shutdown and empties the injector;
+//! 4. the blocking pool closes: queued closures are dropped (their handles
+//!    resolve to `Cancelled`), running ones are waited for, within what is
+//!    left of the timeout; threads still stuck after it finish on their own.
 //!
 //! After that, `spawn` through a leftover [`Handle`] returns a `JoinHandle`
 //! that resolves to `Cancelled` at once.
@@ -84,12 +87,22 @@ impl Runtime {
         let reactor_handle = reactor.handle();
         let (exec, workers) = weft_executor::Handle::new(config, reactor);
         let handle = Handle {
-            inner: Arc::new(handle::Inner {
-                exec,
-                reactor: reactor_handle,
-                name: format!("{}#{id}", b.thread_name),
+            inner: Arc::new_cyclic(|weak: &std::sync::Weak<handle::Inner>| {
+                let blocking = blocking_pool(b, weak.clone());
+                handle::Inner {
+                    exec,
+                    reactor: reactor_handle,
+                    blocking,
+                    name: format!("{}#{id}", b.thread_name),
+                }
             }),
         };
+        // Host names given to bind/connect resolve on the blocking pool.
+        let pool = handle.inner.blocking.clone();
+        handle.inner.reactor.set_resolver(Arc::new(move |name: String| {
+            let job = pool.spawn_blocking(move || crate::net::resolve_blocking(&name));
+            Box::pin(async move { job.await? })
+        }));
         let mut rt = Runtime {
             handle,
             threads: Vec::new(),
@@ -188,6 +201,22 @@ impl Runtime {
         self.handle.enter()
     }
 
+    /// Runs `f` on the runtime's blocking pool; see [`crate::spawn_blocking`].
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// let h = rt.spawn_blocking(|| 2 + 2);
+    /// assert_eq!(rt.block_on(h).unwrap(), 4);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
     /// A snapshot of the runtime's metrics.
     pub fn metrics(&self) -> RuntimeMetrics {
         self.handle.metrics()
@@ -220,9 +249,11 @@ impl Runtime {
             return;
         }
         self.shut_down = true;
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        let remaining = || deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
         let exec = &self.handle.inner.exec;
         exec.shutdown();
-        if self.live.wait(timeout) {
+        if self.live.wait(remaining()) {
             for t in self.threads.drain(..) {
                 let _ = t.join();
             }
@@ -231,7 +262,35 @@ impl Runtime {
             self.threads.clear();
         }
         exec.finish_shutdown();
+        // Queued blocking closures are dropped (their handles resolve to
+        // Cancelled); running ones are waited for, within what is left of
+        // the timeout.
+        self.handle.inner.blocking.shutdown(remaining());
     }
+}
+
+/// The runtime's blocking pool: threads named `NAME-blocking-N`, with the
+/// runtime entered so `Handle::current()` works inside closures.
+fn blocking_pool(b: &Builder, runtime: std::sync::Weak<handle::Inner>) -> weft_blocking::BlockingPool {
+    let wrap = move |body: &mut dyn FnMut()| match runtime.upgrade() {
+        Some(inner) => {
+            let handle = Handle { inner };
+            let _cx = handle.enter();
+            body();
+        }
+        // The runtime is gone: run the body unwrapped (it will find the
+        // pool closed and exit).
+        None => body(),
+    };
+    weft_blocking::BlockingPool::new(weft_blocking::PoolConfig {
+        max_threads: b.max_blocking_threads,
+        keep_alive: b.thread_keep_alive,
+        thread_name: b.blocking_name(),
+        stack_size: b.thread_stack_size,
+        on_thread_start: b.on_thread_start.clone(),
+        on_thread_stop: b.on_thread_stop.clone(),
+        wrap: Some(Arc::new(wrap)),
+    })
 }
 
 impl Drop for Runtime {

@@ -1,0 +1,234 @@
+#![cfg(loom)]
+//! Loom models of `weft-blocking`'s pool accounting, run against the real
+//! code: under `cfg(loom)` its `sync` shim swaps in loom's mutex and condvar,
+//! loom threads, and a loom-visible stand-in for the crossbeam queue whose
+//! `recv_timeout` times out at once when the queue is empty. A keep-alive
+//! expiry is then a scheduling choice, so loom explores it against every
+//! spawn.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=/work/target-loom-blocking \
+//!     cargo test -p loom-tests --release --test blocking
+//! ```
+//!
+//! Each model ends with `shutdown(None)` and checks that the counters are
+//! back to zero: a thread miscounted, or one that never exits, fails it.
+//! A lost job shows up as a deadlock (its handle is never woken).
+//!
+//! Sizes with `LOOM_MAX_PREEMPTIONS=2` (each prints its own): keep-alive
+//! race about 20,000 executions (a few seconds), cap about 1,900, shutdown
+//! race 20. Awaiting a `JoinHandle` multiplies a model's size by ~30 (the
+//! join-waker protocol's interleavings, already checked in `task.rs`), so
+//! the models await only the handle whose resolution is the point.
+//!
+//! Each was checked against a seeded bug: leaving on a keep-alive timeout
+//! without the `try_recv` under the lock (model a deadlocks: the lost job),
+//! an exit that does not signal a closed pool (all three deadlock in
+//! `shutdown`), and `workers <= max_threads` for `<` (model c fails).
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Wake, Waker};
+
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::sync::{Arc, Notify};
+use loom::thread;
+use weft_blocking::pool::__private::{accounting, Accounting};
+use weft_blocking::{BlockingPool, PoolConfig};
+
+/// Which ways a race went, across all of a model's iterations (std atomics:
+/// they outlive the iterations). A model whose race can go two ways must see
+/// both, or it did not check what it claims to.
+struct Coverage([std::sync::atomic::AtomicUsize; 2]);
+
+impl Coverage {
+    const fn new() -> Coverage {
+        Coverage([
+            std::sync::atomic::AtomicUsize::new(0),
+            std::sync::atomic::AtomicUsize::new(0),
+        ])
+    }
+
+    fn saw(&self, which: bool) {
+        self.0[which as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn assert_both(&self, what: &str) {
+        let [no, yes] = &self.0;
+        let (no, yes) = (
+            no.load(std::sync::atomic::Ordering::Relaxed),
+            yes.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        assert!(
+            no > 0 && yes > 0,
+            "loom explored {what} only one way (no: {no}, yes: {yes})"
+        );
+    }
+}
+
+/// Wakes a `block_on` caller through a loom `Notify` (sticky: a wake
+/// before the wait is not lost; loom reports a deadlock if none comes).
+struct NotifyWaker(Notify);
+
+impl Wake for NotifyWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.notify();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.notify();
+    }
+}
+
+/// Awaits a `JoinHandle` on a loom thread.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let notify = std::sync::Arc::new(NotifyWaker(Notify::new()));
+    let waker = Waker::from(notify.clone());
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
+            return out;
+        }
+        notify.0.wait();
+    }
+}
+
+/// Runs a loom model and prints how many executions it explored.
+fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
+    use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
+    let runs = std::sync::Arc::new(StdAtomicUsize::new(0));
+    let counter = runs.clone();
+    let start = std::time::Instant::now();
+    loom::model(move || {
+        counter.fetch_add(1, Relaxed);
+        f();
+    });
+    eprintln!(
+        "{name}: {} executions in {:.1?}",
+        runs.load(Relaxed),
+        start.elapsed()
+    );
+}
+
+fn pool(max_threads: usize) -> BlockingPool {
+    BlockingPool::new(PoolConfig {
+        max_threads,
+        ..PoolConfig::default()
+    })
+}
+
+/// Shuts the pool down and checks that every counter is back to zero;
+/// returns how many threads were started.
+fn shutdown_clean(pool: &BlockingPool) -> u64 {
+    assert!(pool.shutdown(None), "shutdown(None) gave up");
+    let a = accounting(pool);
+    let zero = Accounting {
+        workers: 0,
+        idle: 0,
+        claims: 0,
+        threads: 0,
+        threads_started: a.threads_started,
+    };
+    assert_eq!(a, zero);
+    a.threads_started
+}
+
+/// (a) A new closure races an idle thread's keep-alive expiry: it runs
+/// exactly once, whether the idle thread takes it or a new thread does.
+#[test]
+fn spawn_racing_keep_alive_expiry_runs_the_closure_exactly_once() {
+    static REUSED: Coverage = Coverage::new();
+    model("keep-alive race", || {
+        // One thread at most: a second starts only once the first has
+        // left, so the second closure meets the first thread in every
+        // state: starting, busy, idle, timing out, gone.
+        let pool = pool(1);
+        let runs = Arc::new(AtomicUsize::new(0));
+
+        let r = runs.clone();
+        // Detached: waiting for it here would add the join protocol's
+        // interleavings without adding states of the race.
+        drop(pool.spawn_blocking(move || r.fetch_add(1, SeqCst)));
+        let r = runs.clone();
+        // A lost closure would leave this waiting forever: loom reports
+        // that as a deadlock.
+        block_on(pool.spawn_blocking(move || r.fetch_add(1, SeqCst))).unwrap();
+        // With one thread at a time and a FIFO queue, the first closure
+        // was taken, and finished, before the second.
+        assert_eq!(runs.load(SeqCst), 2);
+        let started = shutdown_clean(&pool);
+        assert!((1..=2).contains(&started));
+        REUSED.saw(started == 1);
+    });
+    REUSED.assert_both("whether the idle thread took the second closure");
+}
+
+/// (b) Shutdown races a spawn: the closure either runs (its handle gives
+/// `Ok`) or is dropped unrun (`Cancelled`); exactly one, never both.
+#[test]
+fn shutdown_racing_spawn_runs_or_cancels_exactly_once() {
+    static RAN: Coverage = Coverage::new();
+    model("shutdown race", || {
+        let pool = pool(2);
+        let runs = Arc::new(AtomicUsize::new(0));
+
+        let (p, r) = (pool.clone(), runs.clone());
+        let spawner = thread::spawn(move || {
+            p.spawn_blocking(move || {
+                r.fetch_add(1, SeqCst);
+            })
+        });
+        assert!(pool.shutdown(None));
+        let handle = spawner.join().unwrap();
+        match block_on(handle) {
+            Ok(()) => {
+                assert_eq!(runs.load(SeqCst), 1);
+                RAN.saw(true);
+            }
+            Err(e) => {
+                assert!(e.is_cancelled(), "{e}");
+                assert_eq!(runs.load(SeqCst), 0, "a cancelled closure ran");
+                RAN.saw(false);
+            }
+        }
+        shutdown_clean(&pool);
+    });
+    RAN.assert_both("whether the closure ran before the shutdown");
+}
+
+/// (c) Two threads spawn at once into a pool capped at one thread: never
+/// two threads in the job loop, never two closures at once. (Whether both
+/// run or shutdown cancels one is not the question here: the handles are
+/// dropped, which keeps the model small.)
+#[test]
+fn concurrent_spawns_never_exceed_the_cap() {
+    static BOTH_RAN: Coverage = Coverage::new();
+    model("cap", || {
+        let pool = pool(1);
+        let running = Arc::new(AtomicUsize::new(0));
+        // Coverage only (a std counter adds no interleavings): read after
+        // shutdown, which waits for the threads.
+        let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let closure = |running: Arc<AtomicUsize>, ran: std::sync::Arc<std::sync::atomic::AtomicUsize>| {
+            move || {
+                assert_eq!(
+                    running.fetch_add(1, SeqCst),
+                    0,
+                    "two closures at once with max_threads 1"
+                );
+                running.fetch_sub(1, SeqCst);
+                ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        };
+
+        let (p, f) = (pool.clone(), closure(running.clone(), ran.clone()));
+        let other = thread::spawn(move || drop(p.spawn_blocking(f)));
+        drop(pool.spawn_blocking(closure(running, ran.clone())));
+        let workers = accounting(&pool).workers;
+        assert!(workers <= 1, "{workers} threads with max_threads 1");
+        other.join().unwrap();
+        assert!(shutdown_clean(&pool) <= 2);
+        BOTH_RAN.saw(ran.load(std::sync::atomic::Ordering::Relaxed) == 2);
+    });
+    BOTH_RAN.assert_both("whether both closures ran before the shutdown");
+}
