@@ -1,8 +1,8 @@
 //! Networking: TCP, UDP and Unix sockets on the runtime's reactor.
 //!
 //! `bind` and `connect` are async, as in tokio (`UnixListener::bind` is
-//! sync). Streams implement [`futures_io::AsyncRead`] and
-//! [`futures_io::AsyncWrite`]; see [`crate::io`] for the extension traits.
+//! sync). Streams implement [`AsyncRead`](crate::io::AsyncRead) and
+//! [`AsyncWrite`](crate::io::AsyncWrite); see [`crate::io`] for the extension traits.
 //!
 //! ```
 //! use weft::io::{AsyncReadExt, AsyncWriteExt};
