@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! Loom models of `weft-blocking`'s pool accounting, run against the real
 //! code: under `cfg(loom)` its `sync` shim swaps in loom's mutex and condvar,
 //! loom threads, and a loom-visible stand-in for the crossbeam queue whose
@@ -25,6 +24,7 @@
 //! without the `try_recv` under the lock (model a deadlocks: the lost job),
 //! an exit that does not signal a closed pool (all three deadlock in
 //! `shutdown`), and `workers <= max_threads` for `<` (model c fails).
+#![cfg(loom)]
 
 use std::future::Future;
 use std::pin::pin;

@@ -1,4 +1,3 @@
-#![cfg(loom)]
 //! Loom models of `weft-task`: the state word, wakers, the join protocol and
 //! `OwnedTasks`, run against the real code (its `sync` shim switches to loom
 //! atomics under `cfg(loom)`).
@@ -22,6 +21,7 @@
 //! Models 7a-c (`Probe`) check that a task outlives the `Schedule` calls
 //! that borrow the scheduler stored inside it; they failed before the fix
 //! that keeps the caller's reference across `schedule`/`yield_now`.
+#![cfg(loom)]
 
 use std::collections::VecDeque;
 use std::future::Future;
