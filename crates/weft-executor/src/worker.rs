@@ -7,7 +7,7 @@
 //! cooperative budget. It looks, in order:
 //!
 //! 1. every `global_queue_interval` ticks, at the injector first (fairness
-//!    for work from outside);
+//!    for work from outside), taking its fair share of it as a batch;
 //! 2. at the LIFO slot, unless it has already run `max_lifo_polls` tasks in
 //!    a row from it, in which case that task goes to the back of the queue;
 //! 3. at its local queue;
@@ -275,8 +275,12 @@ fn run_task(cx: &Context, task: Notified<Handle>) {
 fn next_task(cx: &Context, tick: u32) -> Option<Notified<Handle>> {
     let shared = &cx.handle.shared;
     let mut core = cx.core.borrow_mut();
-    if tick % shared.config.global_queue_interval == 0 {
-        if let Some(task) = shared.injector.pop() {
+    if tick % shared.config.global_queue_interval == 0 && !shared.injector.is_empty() {
+        // Fairness tick: take our fair share of the injector, not one task.
+        // With one task per tick, a worker whose local queue never empties
+        // (busy yielders) would drain outside work at one task per 61 polls.
+        let n = (shared.injector.len() / shared.remotes.len() + 1).min(STEAL_LIMIT);
+        if let Some(task) = shared.injector.steal_batch_and_pop(&core.local, n) {
             core.lifo_polls = 0;
             return Some(task);
         }
