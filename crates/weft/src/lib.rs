@@ -113,10 +113,10 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match runtime::context::current() {
+    runtime::context::with_current(|h| match h {
         Some(h) => h.spawn(future),
         None => panic!("weft::spawn: {}", runtime::handle::NO_RUNTIME_SPAWN),
-    }
+    })
 }
 
 /// Runs a blocking or CPU-bound closure on the runtime's blocking pool, off
@@ -146,10 +146,10 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    match runtime::context::current() {
+    runtime::context::with_current(|h| match h {
         Some(h) => h.spawn_blocking(f),
         None => panic!("weft::spawn_blocking: {}", runtime::handle::NO_RUNTIME_SPAWN),
-    }
+    })
 }
 
 /// Runs `f` on a pool of the user's and returns its [`JoinHandle`] at once,
