@@ -14,7 +14,7 @@
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,8 +37,9 @@ fn main() -> io::Result<()> {
 
     rt.block_on(hello_world());
     let conns = connection_budget();
-    let addr = rt.block_on(start_echo_server())?;
-    let clients = rt.block_on(connect_all(addr, conns))?;
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let addr = rt.block_on(start_echo_server(accepted.clone()))?;
+    let clients = rt.block_on(connect_all(addr, conns, &accepted))?;
 
     println!("\n-- 2. {conns} concurrent echo connections over loopback");
     let (clients, quiet) = rt.block_on(echo_phase(clients))?;
@@ -125,13 +126,14 @@ fn connection_budget() -> usize {
     fit.min(CONNECTIONS)
 }
 
-async fn start_echo_server() -> io::Result<SocketAddr> {
+async fn start_echo_server(accepted: Arc<AtomicUsize>) -> io::Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     weft::spawn(async move {
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
+                    accepted.fetch_add(1, Ordering::Relaxed);
                     weft::spawn(echo(stream));
                 }
                 Err(e) => {
@@ -160,8 +162,9 @@ async fn echo(mut stream: TcpStream) {
 }
 
 /// Opens the connections in waves (so the listen backlog never overflows),
-/// and keeps them all open.
-async fn connect_all(addr: SocketAddr, n: usize) -> io::Result<Vec<TcpStream>> {
+/// keeps them all open, and waits until the server has accepted them all,
+/// so the phases measure echo latency, not the accept backlog.
+async fn connect_all(addr: SocketAddr, n: usize, accepted: &AtomicUsize) -> io::Result<Vec<TcpStream>> {
     let mut clients = Vec::with_capacity(n);
     while clients.len() < n {
         let wave: Vec<_> = (0..(n - clients.len()).min(500))
@@ -172,6 +175,9 @@ async fn connect_all(addr: SocketAddr, n: usize) -> io::Result<Vec<TcpStream>> {
             s.set_nodelay(true)?;
             clients.push(s);
         }
+    }
+    while accepted.load(Ordering::Relaxed) < n {
+        sleep(Duration::from_millis(1)).await;
     }
     Ok(clients)
 }
