@@ -21,7 +21,7 @@ use std::task::{ready, Context, Poll};
 use mio::{Interest, Token};
 use weft_executor::coop;
 
-use super::scheduled_io::{Direction, ReadyEvent, ScheduledIo};
+use super::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo};
 use crate::reactor::shutdown_error;
 use crate::Handle;
 
@@ -144,8 +144,39 @@ where
     for<'a> &'a S: io::Read + io::Write,
 {
     /// A read that waits for readability.
+    ///
+    /// For stream sockets only: a read that returns fewer bytes than asked
+    /// for has drained the socket's receive buffer, so readiness is cleared
+    /// right away (as on `WouldBlock`) instead of costing one more `read`
+    /// that would only say `WouldBlock`. The clear is tick-checked, so an
+    /// event that arrived meanwhile is kept. It is skipped when the peer
+    /// has closed: the closed bits are cleared with readiness, and a reader
+    /// must still see the EOF that follows the last bytes.
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.poll_io(cx, Direction::Read, |mut s| io::Read::read(&mut s, buf))
+        let coop = ready!(coop::poll_proceed(cx));
+        loop {
+            let event = ready!(self.shared.poll_ready(cx, Direction::Read));
+            if event.is_shutdown {
+                return Poll::Ready(Err(shutdown_error()));
+            }
+            match io::Read::read(&mut self.get_ref(), buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.shared.clear_readiness(event);
+                }
+                result => {
+                    if let Ok(n) = result {
+                        let closed = event
+                            .ready
+                            .intersects(Ready::READ_CLOSED.union(Ready::WRITE_CLOSED));
+                        if n > 0 && n < buf.len() && !closed {
+                            self.shared.clear_readiness(event);
+                        }
+                    }
+                    coop.made_progress();
+                    return Poll::Ready(result);
+                }
+            }
+        }
     }
 
     /// A vectored read that waits for readability.
