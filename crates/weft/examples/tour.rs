@@ -161,13 +161,16 @@ async fn echo(mut stream: TcpStream) {
     }
 }
 
-/// Opens the connections in waves (so the listen backlog never overflows),
-/// keeps them all open, and waits until the server has accepted them all,
-/// so the phases measure echo latency, not the accept backlog.
+/// Opens the connections in waves, keeps them all open, and waits after
+/// each wave until the server has accepted it. So the listen backlog never
+/// holds more than one wave (an overflowing backlog with SYN cookies can
+/// leave a client "connected" to nothing), and the phases measure echo
+/// latency, not the accept backlog.
 async fn connect_all(addr: SocketAddr, n: usize, accepted: &AtomicUsize) -> io::Result<Vec<TcpStream>> {
+    const WAVE: usize = 250;
     let mut clients = Vec::with_capacity(n);
     while clients.len() < n {
-        let wave: Vec<_> = (0..(n - clients.len()).min(500))
+        let wave: Vec<_> = (0..(n - clients.len()).min(WAVE))
             .map(|_| weft::spawn(async move { TcpStream::connect(addr).await }))
             .collect();
         for c in wave {
@@ -175,9 +178,20 @@ async fn connect_all(addr: SocketAddr, n: usize, accepted: &AtomicUsize) -> io::
             s.set_nodelay(true)?;
             clients.push(s);
         }
-    }
-    while accepted.load(Ordering::Relaxed) < n {
-        sleep(Duration::from_millis(1)).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while accepted.load(Ordering::Relaxed) < clients.len() {
+            if Instant::now() > deadline {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "the server accepted {} of {} connections within 30 s",
+                        accepted.load(Ordering::Relaxed),
+                        clients.len()
+                    ),
+                ));
+            }
+            sleep(Duration::from_millis(1)).await;
+        }
     }
     Ok(clients)
 }
