@@ -180,13 +180,8 @@ fn spawn_blocking_after_shutdown_is_cancelled_without_panicking() {
     let h = rt.handle().clone();
     drop(rt);
     let job = h.spawn_blocking(|| 1);
-    let out = weft_executor_free_block_on(job);
+    let out = weft_executor::block_on(job);
     assert!(out.unwrap_err().is_cancelled());
-}
-
-fn weft_executor_free_block_on<F: std::future::Future>(f: F) -> F::Output {
-    let rt = Runtime::builder().worker_threads(1).build().unwrap();
-    rt.block_on(f)
 }
 
 #[test]

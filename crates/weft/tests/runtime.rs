@@ -2,10 +2,9 @@
 
 use std::collections::HashSet;
 use std::future::{pending, Future};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use weft::runtime::Handle;
@@ -155,7 +154,7 @@ fn dropping_the_runtime_cancels_parked_tasks_and_drops_their_futures() {
     rt.block_on(async { weft::task::yield_now().await });
     drop(rt);
     assert_eq!(drops.load(SeqCst), 100);
-    let probe = weft_executor_block_on(async move {
+    let probe = weft_executor::block_on(async move {
         let mut cancelled = 0;
         for h in handles {
             if h.await.unwrap_err().is_cancelled() {
@@ -165,19 +164,6 @@ fn dropping_the_runtime_cancels_parked_tasks_and_drops_their_futures() {
         cancelled
     });
     assert_eq!(probe, 100);
-}
-
-fn weft_executor_block_on<F: Future>(f: F) -> F::Output {
-    // A runtime-free block_on, to await handles after their runtime is gone.
-    let waker = Waker::noop();
-    let mut cx = Context::from_waker(waker);
-    let mut f = std::pin::pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::yield_now();
-    }
 }
 
 #[test]
@@ -215,7 +201,7 @@ fn spawn_through_a_leftover_handle_after_drop_is_cancelled() {
         let _f = flag;
     });
     assert_eq!(drops.load(SeqCst), 1, "the future is dropped at once");
-    assert!(weft_executor_block_on(jh).unwrap_err().is_cancelled());
+    assert!(weft_executor::block_on(jh).unwrap_err().is_cancelled());
 }
 
 #[test]
@@ -481,14 +467,4 @@ fn metrics_count_polls_and_report_queues() {
     assert_eq!(m.num_workers(), 2);
     assert!(m.total_polls() >= 10);
     assert_eq!(m.injector_depth(), 0);
-}
-
-/// Polls pending once, for a future that never completes on its own.
-#[allow(dead_code)]
-struct Never;
-impl Future for Never {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        Poll::Pending
-    }
 }
