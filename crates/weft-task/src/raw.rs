@@ -167,7 +167,7 @@ impl RawTask {
 
     /// Drops one reference, freeing the task if it was the last.
     pub(crate) fn drop_reference(self) {
-        if self.state().ref_dec_is_last() {
+        if self.state().ref_dec() {
             // SAFETY: that was the last reference: nobody else can reach
             // the task, and the vtable matches the cell.
             unsafe { (self.header().vtable.dealloc)(self.ptr) }

@@ -427,13 +427,6 @@ impl State {
         self.load().ref_count() == 1
     }
 
-    /// Drops one reference; `true` if it was the last, and the caller must
-    /// free the task. Skips the read-modify-write when the caller holds the
-    /// only reference.
-    pub(crate) fn ref_dec_is_last(&self) -> bool {
-        self.is_sole_reference() || self.ref_dec()
-    }
-
     /// Drops one reference; `true` if it was the last.
     pub(crate) fn ref_dec(&self) -> bool {
         let prev = Snapshot(self.val.fetch_sub(REF_ONE, AcqRel));
