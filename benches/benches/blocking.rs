@@ -60,16 +60,13 @@
 
 use std::future::Future;
 use std::hint::black_box;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
+use weft_benches::{tokio_runtime, weft_runtime, Smol, Unwrap};
 
-/// Async worker threads of every runtime.
-const WORKERS: usize = 2;
 /// Batches per task in `spawn_blocking` (tokio's `NUM_BATCHES`).
 const NUM_BATCHES: usize = 100;
 /// Closures per batch in `spawn_blocking` (tokio's `BATCH_SIZE`).
@@ -118,24 +115,10 @@ trait Blocker: Clone + Send + Sync + 'static {
         R: Send + 'static;
 }
 
-/// A join handle whose output is a `Result`, unwrapped.
-struct Unwrap<H>(H);
-
-impl<T, E: std::fmt::Debug, H: Future<Output = Result<T, E>> + Unpin> Future for Unwrap<H> {
-    type Output = T;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        Pin::new(&mut self.0).poll(cx).map(|r| r.unwrap())
-    }
-}
-
 // ---------------------------------------------------------------------------
 // weft: `weft::spawn_blocking`, the runtime's pool.
 
 struct Weft(weft::Runtime);
-
-fn weft_runtime() -> weft::Runtime {
-    weft::Runtime::builder().worker_threads(WORKERS).build().unwrap()
-}
 
 #[derive(Clone)]
 struct WeftBlocking;
@@ -244,13 +227,7 @@ impl Rt for Tokio {
     type Blocker = TokioBlocking;
 
     fn new() -> Self {
-        Tokio(
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(WORKERS)
-                .enable_all()
-                .build()
-                .unwrap(),
-        )
+        Tokio(tokio_runtime())
     }
     fn block_on<F: Future>(&self, f: F) -> F::Output {
         self.0.block_on(f)
@@ -284,12 +261,6 @@ impl Blocker for TokioBlocking {
 
 /// An `Executor` run by [`WORKERS`] threads until the runtime is dropped
 /// (leaked to be `'static`, like smol's global one).
-struct Smol {
-    ex: &'static smol::Executor<'static>,
-    stop: Option<smol::channel::Sender<()>>,
-    threads: Vec<thread::JoinHandle<()>>,
-}
-
 #[derive(Clone)]
 struct SmolBlocking;
 
@@ -299,27 +270,7 @@ impl Rt for Smol {
     type Blocker = SmolBlocking;
 
     fn new() -> Self {
-        let ex: &'static smol::Executor<'static> = Box::leak(Box::new(smol::Executor::new()));
-        let (stop, stopped) = smol::channel::bounded::<()>(1);
-        let threads = (0..WORKERS)
-            .map(|i| {
-                let stopped = stopped.clone();
-                thread::Builder::new()
-                    .name(format!("smol-{i}"))
-                    .spawn(move || {
-                        smol::block_on(ex.run(async move {
-                            // Ends when the sender is dropped.
-                            let _ = stopped.recv().await;
-                        }))
-                    })
-                    .unwrap()
-            })
-            .collect();
-        Smol {
-            ex,
-            stop: Some(stop),
-            threads,
-        }
+        Smol::start()
     }
     fn block_on<F: Future>(&self, f: F) -> F::Output {
         smol::block_on(f)
@@ -333,15 +284,6 @@ impl Rt for Smol {
     }
     fn blocker(&self) -> SmolBlocking {
         SmolBlocking
-    }
-}
-
-impl Drop for Smol {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        for t in self.threads.drain(..) {
-            t.join().unwrap();
-        }
     }
 }
 

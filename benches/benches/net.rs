@@ -49,7 +49,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
@@ -60,9 +59,8 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::rt::Executor;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
+use weft_benches::{tokio_runtime, weft_runtime, Smol, SmolJoin, Unwrap, WORKERS};
 
-/// Worker threads of every runtime.
-const WORKERS: usize = 2;
 /// Concurrent clients in the echo and hyper workloads.
 const CLIENTS: usize = 10;
 /// Echo message size.
@@ -117,16 +115,6 @@ trait Net: Copy + Send + Sync + 'static {
     fn hyper_server(self) -> impl Future<Output = SocketAddr> + Send;
     /// A keep-alive hyper client connection; its driver task is spawned.
     fn hyper_client(self, addr: SocketAddr) -> impl Future<Output = SendRequest<Empty<Bytes>>> + Send;
-}
-
-/// A join handle whose output is a `Result`, unwrapped.
-struct Unwrap<H>(H);
-
-impl<T, E: std::fmt::Debug, H: Future<Output = Result<T, E>> + Unpin> Future for Unwrap<H> {
-    type Output = T;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        Pin::new(&mut self.0).poll(cx).map(|r| r.unwrap())
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -218,7 +206,7 @@ impl Rt for Weft {
     const NAME: &'static str = "weft";
     type Net = WeftNet;
     fn new() -> Self {
-        Weft(weft::Runtime::builder().worker_threads(WORKERS).build().unwrap())
+        Weft(weft_runtime())
     }
     fn block_on<F: Future>(&self, f: F) -> F::Output {
         self.0.block_on(f)
@@ -307,13 +295,7 @@ impl Rt for Tokio {
     const NAME: &'static str = "tokio";
     type Net = TokioNet;
     fn new() -> Self {
-        Tokio(
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(WORKERS)
-                .enable_all()
-                .build()
-                .unwrap(),
-        )
+        Tokio(tokio_runtime())
     }
     fn block_on<F: Future>(&self, f: F) -> F::Output {
         self.0.block_on(f)
@@ -417,78 +399,20 @@ impl Net for TokioNet {
 
 /// An `Executor` run by [`WORKERS`] threads until the runtime is dropped;
 /// leaked so tasks can hold it by copy (the shape of smol's global one).
-struct Smol {
-    ex: &'static smol::Executor<'static>,
-    stop: Option<smol::channel::Sender<()>>,
-    threads: Vec<thread::JoinHandle<()>>,
-}
-
 #[derive(Clone, Copy)]
 struct SmolNet(&'static smol::Executor<'static>);
-
-/// A `smol::Task` that detaches on drop, as weft's and tokio's handles do.
-struct SmolJoin<T>(Option<smol::Task<T>>);
-
-impl<T> Future for SmolJoin<T> {
-    type Output = T;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let task = self.0.as_mut().expect("polled after completion");
-        let out = Pin::new(task).poll(cx);
-        if out.is_ready() {
-            self.0 = None;
-        }
-        out
-    }
-}
-
-impl<T> Drop for SmolJoin<T> {
-    fn drop(&mut self) {
-        if let Some(task) = self.0.take() {
-            task.detach();
-        }
-    }
-}
 
 impl Rt for Smol {
     const NAME: &'static str = "smol";
     type Net = SmolNet;
     fn new() -> Self {
-        let ex: &'static smol::Executor<'static> = Box::leak(Box::new(smol::Executor::new()));
-        let (stop, stopped) = smol::channel::bounded::<()>(1);
-        let threads = (0..WORKERS)
-            .map(|i| {
-                let stopped = stopped.clone();
-                thread::Builder::new()
-                    .name(format!("smol-{i}"))
-                    .spawn(move || {
-                        smol::block_on(ex.run(async move {
-                            // Ends when the sender is dropped.
-                            let _ = stopped.recv().await;
-                        }))
-                    })
-                    .unwrap()
-            })
-            .collect();
-        Smol {
-            ex,
-            stop: Some(stop),
-            threads,
-        }
+        Smol::start()
     }
     fn block_on<F: Future>(&self, f: F) -> F::Output {
         smol::block_on(f)
     }
     fn net(&self) -> SmolNet {
         SmolNet(self.ex)
-    }
-}
-
-impl Drop for Smol {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        for t in self.threads.drain(..) {
-            t.join().unwrap();
-        }
     }
 }
 

@@ -47,19 +47,16 @@
 //!   blocks, so it does nothing more).
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{mpsc, Arc};
-use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
+use weft_benches::{tokio_runtime, weft_runtime, Smol, SmolJoin, Unwrap};
 
-/// Worker threads of every runtime.
-const WORKERS: usize = 2;
 /// Tasks per iteration of the `spawn_many_*` workloads (tokio's count).
 const NUM_SPAWN: usize = 10_000;
 /// Tasks per iteration of `spawn_many_remote_busy2` (tokio's count).
@@ -107,16 +104,6 @@ trait Spawner: Copy + Send + Sync + 'static {
     fn yield_now(self) -> impl Future<Output = ()> + Send;
 }
 
-/// A join handle whose output is a `Result`, unwrapped.
-struct Unwrap<H>(H);
-
-impl<T, E: std::fmt::Debug, H: Future<Output = Result<T, E>> + Unpin> Future for Unwrap<H> {
-    type Output = T;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        Pin::new(&mut self.0).poll(cx).map(|r| r.unwrap())
-    }
-}
-
 // ---------------------------------------------------------------------------
 // weft
 
@@ -131,7 +118,7 @@ impl Rt for Weft {
     type Spawner = WeftSpawner;
 
     fn new() -> Self {
-        Weft(weft::Runtime::builder().worker_threads(WORKERS).build().unwrap())
+        Weft(weft_runtime())
     }
     fn block_on<F: Future>(&self, f: F) -> F::Output {
         self.0.block_on(f)
@@ -171,13 +158,7 @@ impl Rt for Tokio {
     type Spawner = TokioSpawner;
 
     fn new() -> Self {
-        Tokio(
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(WORKERS)
-                .enable_all()
-                .build()
-                .unwrap(),
-        )
+        Tokio(tokio_runtime())
     }
     fn block_on<F: Future>(&self, f: F) -> F::Output {
         self.0.block_on(f)
@@ -210,37 +191,8 @@ impl Spawner for TokioSpawner {
 ///
 /// The executor is leaked (`&'static`, like smol's global one) so tasks can
 /// hold it by copy; the benches build seven of them.
-struct Smol {
-    ex: &'static smol::Executor<'static>,
-    stop: Option<smol::channel::Sender<()>>,
-    threads: Vec<thread::JoinHandle<()>>,
-}
-
 #[derive(Clone, Copy)]
 struct SmolSpawner(&'static smol::Executor<'static>);
-
-/// A `smol::Task` that detaches on drop, as weft's and tokio's handles do.
-struct SmolJoin<T>(Option<smol::Task<T>>);
-
-impl<T> Future for SmolJoin<T> {
-    type Output = T;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let task = self.0.as_mut().expect("polled after completion");
-        let out = Pin::new(task).poll(cx);
-        if out.is_ready() {
-            self.0 = None;
-        }
-        out
-    }
-}
-
-impl<T> Drop for SmolJoin<T> {
-    fn drop(&mut self) {
-        if let Some(task) = self.0.take() {
-            task.detach();
-        }
-    }
-}
 
 impl Rt for Smol {
     const NAME: &'static str = "smol";
@@ -248,27 +200,7 @@ impl Rt for Smol {
     type Spawner = SmolSpawner;
 
     fn new() -> Self {
-        let ex: &'static smol::Executor<'static> = Box::leak(Box::new(smol::Executor::new()));
-        let (stop, stopped) = smol::channel::bounded::<()>(1);
-        let threads = (0..WORKERS)
-            .map(|i| {
-                let stopped = stopped.clone();
-                thread::Builder::new()
-                    .name(format!("smol-{i}"))
-                    .spawn(move || {
-                        smol::block_on(ex.run(async move {
-                            // Ends when the sender is dropped.
-                            let _ = stopped.recv().await;
-                        }))
-                    })
-                    .unwrap()
-            })
-            .collect();
-        Smol {
-            ex,
-            stop: Some(stop),
-            threads,
-        }
+        Smol::start()
     }
     fn block_on<F: Future>(&self, f: F) -> F::Output {
         smol::block_on(f)
@@ -282,15 +214,6 @@ impl Rt for Smol {
     }
     fn spawner(&self) -> SmolSpawner {
         SmolSpawner(self.ex)
-    }
-}
-
-impl Drop for Smol {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        for t in self.threads.drain(..) {
-            t.join().unwrap();
-        }
     }
 }
 
