@@ -61,6 +61,18 @@ impl Builder {
         Builder::default()
     }
 
+    /// A builder for a multi-threaded runtime: the same as [`Builder::new`]
+    /// (tokio's name for it).
+    ///
+    /// ```
+    /// let rt = weft::Builder::new_multi_thread().worker_threads(2).build()?;
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new_multi_thread() -> Builder {
+        Builder::default()
+    }
+
     /// Number of async worker threads.
     ///
     /// # Panics
