@@ -27,11 +27,11 @@ const SHUT_DOWN: &str = "a weft timer was polled after its runtime shut down: a 
 /// When first polled outside a runtime (no handle entered on the thread
 /// that created or polls it).
 ///
-/// ```no_run
-/// # async fn demo() {
+/// ```
 /// use std::time::Duration;
-/// weft_reactor::time::sleep(Duration::from_millis(10)).await;
-/// # }
+/// let rt = weft::Runtime::new()?;
+/// rt.block_on(weft::time::sleep(Duration::from_millis(10)));
+/// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
     let now = Instant::now();
