@@ -26,16 +26,20 @@ use std::task::{Context, Poll};
 
 use weft_task::{coop, Id, JoinHandle, Notified, Schedule, Task, UnownedTask};
 
-/// A queued blocking job.
+/// A queued job of the runtime's blocking pool.
 pub(crate) type Job = UnownedTask<BlockingSchedule>;
 
+/// A queued job of a user's [`ThreadPool`](crate::ThreadPool).
+pub(crate) type PoolJob = UnownedTask<PoolSchedule>;
+
 /// Wraps `f` as a task that calls it on its first poll.
-pub(crate) fn job<F, R>(f: F) -> (Job, JoinHandle<R>)
+pub(crate) fn job<F, R, S>(f: F, scheduler: S) -> (UnownedTask<S>, JoinHandle<R>)
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
+    S: Schedule,
 {
-    weft_task::unowned(BlockingFuture(Some(f)), BlockingSchedule, Id::next())
+    weft_task::unowned(BlockingFuture(Some(f)), scheduler, Id::next())
 }
 
 /// A future that calls its closure on the first poll and is then done.
@@ -56,11 +60,30 @@ impl<F: FnOnce() -> R, R> Future for BlockingFuture<F> {
     }
 }
 
-/// The scheduler of blocking jobs: pool threads run them directly, so there
-/// is nothing to schedule.
+/// The scheduler of the blocking pool's jobs: pool threads run them
+/// directly, so there is nothing to schedule.
 pub(crate) struct BlockingSchedule;
 
+/// The scheduler of a [`ThreadPool`](crate::ThreadPool)'s jobs; as
+/// [`BlockingSchedule`], named differently in shutdown errors.
+pub(crate) struct PoolSchedule;
+
+impl Schedule for PoolSchedule {
+    const NAME: &'static str = "thread pool";
+
+    fn schedule(&self, task: Notified<Self>) {
+        // Not reached, as for `BlockingSchedule`.
+        task.run();
+    }
+
+    fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
+        None
+    }
+}
+
 impl Schedule for BlockingSchedule {
+    const NAME: &'static str = "blocking pool";
+
     fn schedule(&self, task: Notified<Self>) {
         // Not reached: `schedule` is called by a wake (a closure never
         // waits) or by an abort of an idle, un-notified task (a job is

@@ -110,7 +110,7 @@ use std::time::{Duration, Instant};
 use weft_task::JoinHandle;
 
 use crate::config::PoolConfig;
-use crate::job::{job, Job};
+use crate::job::{job, BlockingSchedule, Job};
 use crate::sync::channel::{unbounded, Receiver, Sender};
 use crate::sync::{lock, spawn_thread, thread_local, wait, wait_timeout, Condvar, Mutex};
 
@@ -310,7 +310,7 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (job, handle) = job(f);
+        let (job, handle) = job(f, BlockingSchedule);
         self.handle.inner.spawn(job);
         handle
     }

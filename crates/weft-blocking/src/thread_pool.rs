@@ -64,7 +64,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use weft_task::JoinHandle;
 
-use crate::job::{job, Job};
+use crate::job::{job, PoolJob as Job, PoolSchedule};
 
 /// The default queue capacity per thread: [`Builder::queue_capacity`]
 /// defaults to this times the thread count. 1024 closures per thread is
@@ -348,7 +348,7 @@ impl ThreadPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (job, handle) = job(f);
+        let (job, handle) = job(f, PoolSchedule);
         let mut state = lock(&self.handle.shared.state);
         if let Some(rejected) = state.push(job) {
             drop(state);
@@ -617,7 +617,7 @@ where
             .f
             .take()
             .expect("weft-blocking: Submit polled after it resolved");
-        let (job, handle) = job(f);
+        let (job, handle) = job(f, PoolSchedule);
         let rejected = state.push(job);
         drop(state);
         if let Some(job) = rejected {

@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 mod block_on;
+pub mod context;
 mod driver;
 mod handle;
 mod idle;

@@ -35,9 +35,9 @@ use std::rc::Rc;
 
 use weft_task::{coop, Notified};
 
+use crate::context::CONTEXT;
 use crate::handle::{Handle, Worker};
 use crate::queue::{Local, Stealer};
-use crate::sync::thread_local;
 
 /// The most a worker moves into its queue in one steal: about half of a
 /// victim's queue, capped so a steal stays short.
@@ -100,18 +100,15 @@ impl Core {
     }
 }
 
-/// The current thread's worker, if it is one.
-struct Context {
+/// The current thread's worker, if it is one; lives in the thread's
+/// [`context`](crate::context).
+pub(crate) struct WorkerContext {
     handle: Handle,
     index: usize,
     core: RefCell<Core>,
 }
 
-thread_local! {
-    // Not `const {}`: loom's `thread_local!` does not accept it.
-    #[allow(clippy::missing_const_for_thread_local)]
-    static CURRENT: RefCell<Option<Rc<Context>>> = RefCell::new(None);
-}
+type Context = WorkerContext;
 
 /// Schedules `task` on the current thread's worker if that is a worker of
 /// `handle`'s executor; gives the task back otherwise.
@@ -121,9 +118,9 @@ pub(crate) fn schedule_local(
     placement: Placement,
 ) -> Result<(), Notified<Handle>> {
     let mut task = Some(task);
-    let notify = CURRENT
-        .try_with(|current| {
-            let current = current.try_borrow().ok()?;
+    let notify = CONTEXT
+        .try_with(|cx| {
+            let current = cx.worker.try_borrow().ok()?;
             let cx = current.as_ref()?;
             if !cx.handle.ptr_eq(handle) {
                 return None;
@@ -162,9 +159,9 @@ pub(crate) fn schedule_local(
 
 /// The index of the current thread's worker if it belongs to `handle`.
 pub(crate) fn current_worker_of(handle: &Handle) -> Option<usize> {
-    CURRENT
-        .try_with(|current| {
-            let current = current.try_borrow().ok()?;
+    CONTEXT
+        .try_with(|cx| {
+            let current = cx.worker.try_borrow().ok()?;
             let cx = current.as_ref()?;
             cx.handle.ptr_eq(handle).then_some(cx.index)
         })
@@ -178,8 +175,8 @@ pub(crate) fn current_worker_of(handle: &Handle) -> Option<usize> {
 /// assert!(!weft_executor::is_worker_thread());
 /// ```
 pub fn is_worker_thread() -> bool {
-    CURRENT
-        .try_with(|c| c.try_borrow().map(|c| c.is_some()).unwrap_or(true))
+    CONTEXT
+        .try_with(|cx| cx.worker.try_borrow().map(|c| c.is_some()).unwrap_or(true))
         .unwrap_or(false)
 }
 
@@ -205,8 +202,8 @@ impl Worker {
             index,
             core: RefCell::new(core),
         });
-        CURRENT.with(|c| {
-            let mut c = c.borrow_mut();
+        CONTEXT.with(|c| {
+            let mut c = c.worker.borrow_mut();
             assert!(
                 c.is_none(),
                 "weft: this thread already runs a worker; run each Worker on its own thread"
@@ -216,7 +213,7 @@ impl Worker {
         struct Reset;
         impl Drop for Reset {
             fn drop(&mut self) {
-                let cx = CURRENT.try_with(|c| c.borrow_mut().take()).ok().flatten();
+                let cx = CONTEXT.try_with(|c| c.worker.borrow_mut().take()).ok().flatten();
                 // Dropping the core drops any task still queued; do it with
                 // the context already cleared.
                 drop(cx);

@@ -2,40 +2,27 @@
 //!
 //! I/O objects and timers are created by free functions
 //! (`TcpStream::connect`, `sleep`) that take no runtime argument, so they
-//! find their reactor in a thread-local: [`Handle::enter`] sets it and
-//! returns a guard that restores the previous one on drop. Guards nest; drop
-//! them in reverse order of creation (they are `!Send`, so they cannot leave
-//! the thread).
+//! find their reactor in the thread's one context
+//! ([`weft_executor::context`]): the reactor keeps its handle in the
+//! context's driver part. [`Handle::enter`] makes a bare reactor current
+//! (a runtime enters all its parts at once); guards nest and must be dropped
+//! in reverse order of creation.
 //!
-//! The runtime enters its handle on every worker and blocking thread and
-//! inside `block_on`; code outside any runtime that calls [`Handle::current`]
-//! gets a panic that names the fix.
+//! Code outside any runtime that calls [`Handle::current`] gets a panic with
+//! weft's one "no runtime" message, which names the fix.
 
-use std::cell::RefCell;
-use std::marker::PhantomData;
+use std::sync::Arc;
 
+use weft_executor::context::{self, Entered, NO_RUNTIME};
+
+use crate::reactor::Inner;
 use crate::Handle;
-
-thread_local! {
-    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
-}
-
-const NO_RUNTIME: &str = "there is no weft reactor on this thread: this must be called from within \
-     a weft runtime: inside Runtime::block_on, a spawned task, or after Handle::enter";
 
 /// Makes a handle current until dropped; returned by [`Handle::enter`].
 #[must_use = "the handle is current only while the guard lives"]
 #[derive(Debug)]
 pub struct EnterGuard {
-    previous: Option<Handle>,
-    _not_send: PhantomData<*const ()>,
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        let _ = CURRENT.try_with(|c| *c.borrow_mut() = previous);
-    }
+    _guard: context::EnterGuard,
 }
 
 /// Returned by [`Handle::try_current`] outside a runtime.
@@ -51,8 +38,16 @@ impl std::fmt::Display for TryCurrentError {
 impl std::error::Error for TryCurrentError {}
 
 impl Handle {
-    /// Makes this handle the current one on this thread until the guard is
-    /// dropped; the previous one (if any) comes back then.
+    /// The part of a runtime's [`Entered`] context that is this reactor.
+    #[doc(hidden)]
+    pub fn context_part(&self) -> Arc<dyn std::any::Any + Send + Sync> {
+        self.inner.clone()
+    }
+
+    /// Makes this reactor the current one on this thread (with no
+    /// scheduler) until the guard is dropped; the previous context comes
+    /// back then. A runtime enters its reactor together with the rest of
+    /// itself; this is for using a bare reactor.
     ///
     /// ```
     /// use weft_reactor::{Handle, Reactor};
@@ -67,10 +62,12 @@ impl Handle {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn enter(&self) -> EnterGuard {
-        let previous = CURRENT.with(|c| c.borrow_mut().replace(self.clone()));
         EnterGuard {
-            previous,
-            _not_send: PhantomData,
+            _guard: context::enter(Entered {
+                executor: None,
+                driver: Some(self.context_part()),
+                runtime: None,
+            }),
         }
     }
 
@@ -78,8 +75,7 @@ impl Handle {
     ///
     /// # Panics
     ///
-    /// Outside a runtime, with a message naming the fix: call it inside
-    /// `Runtime::block_on`, a spawned task, or after [`Handle::enter`].
+    /// Outside a runtime, with a message naming the fix.
     ///
     /// ```should_panic
     /// weft_reactor::Handle::current(); // no runtime here
@@ -98,10 +94,10 @@ impl Handle {
     /// assert!(weft_reactor::Handle::try_current().is_err());
     /// ```
     pub fn try_current() -> Result<Handle, TryCurrentError> {
-        CURRENT
-            .try_with(|c| c.borrow().clone())
-            .ok()
-            .flatten()
-            .ok_or(TryCurrentError(()))
+        context::with_entered(|e| {
+            let inner = e?.driver.clone()?.downcast::<Inner>().ok()?;
+            Some(Handle { inner })
+        })
+        .ok_or(TryCurrentError(()))
     }
 }

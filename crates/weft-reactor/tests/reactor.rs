@@ -86,7 +86,7 @@ fn enter_guards_nest_and_restore() {
     drop(ga);
     assert!(Handle::try_current().is_err());
     let msg = Handle::try_current().unwrap_err().to_string();
-    assert!(msg.contains("after Handle::enter"), "{msg}");
+    assert!(msg.contains("handle.enter()"), "{msg}");
 }
 
 #[test]

@@ -237,7 +237,7 @@ fn interval_skip_drops_missed_ticks_and_stays_on_the_grid() {
 }
 
 #[test]
-#[should_panic(expected = "must be called from within a weft runtime")]
+#[should_panic(expected = "there is no weft runtime on this thread")]
 fn sleep_polled_outside_a_runtime_names_the_fix() {
     let mut s = pin!(sleep(Duration::from_millis(1)));
     let _ = s

@@ -11,8 +11,8 @@ use std::sync::Mutex;
 /// lives.
 ///
 /// ```
-/// let a = weft_task::Id::next();
-/// let b = weft_task::Id::next();
+/// let a = weft::task::Id::next();
+/// let b = weft::task::Id::next();
 /// assert_ne!(a, b);
 /// ```
 #[derive(Clone, Copy, Debug, Hash, Eq, PartialEq, Ord, PartialOrd)]
@@ -48,7 +48,7 @@ impl Id {
     /// The id as a number.
     ///
     /// ```
-    /// assert!(weft_task::Id::next().as_u64() > 0);
+    /// assert!(weft::task::Id::next().as_u64() > 0);
     /// ```
     pub fn as_u64(self) -> u64 {
         self.0.get()
@@ -63,38 +63,77 @@ impl fmt::Display for Id {
 
 /// Why a task did not produce its output: it was cancelled, or it panicked.
 ///
+/// Cancellation has two causes, told apart by [`is_shutdown`]:
+/// the task was **aborted** ([`JoinHandle::abort`], dropping a `JoinSet`),
+/// or its runtime or pool **shut down** before the task finished (which
+/// includes spawning onto a runtime or pool that had already shut down).
+/// Both are [`is_cancelled`]; the message says which.
+///
 /// ```
-/// # use weft_task::{Id, JoinError};
-/// let err = JoinError::cancelled(Id::next());
-/// assert!(err.is_cancelled() && !err.is_panic());
+/// let rt = weft::Runtime::new()?;
+/// let err = rt.block_on(async {
+///     let task = weft::spawn(std::future::pending::<()>());
+///     task.abort();
+///     task.await.unwrap_err()
+/// });
+/// assert!(err.is_cancelled() && !err.is_shutdown() && !err.is_panic());
 /// let io: std::io::Error = err.into();
-/// assert!(io.to_string().contains("cancelled"));
+/// assert!(io.to_string().contains("aborted"));
+/// # Ok::<(), std::io::Error>(())
 /// ```
+///
+/// [`is_shutdown`]: JoinError::is_shutdown
+/// [`is_cancelled`]: JoinError::is_cancelled
+/// [`JoinHandle::abort`]: crate::JoinHandle::abort
 pub struct JoinError {
     id: Id,
     repr: Repr,
 }
 
 enum Repr {
-    Cancelled,
+    Aborted,
+    /// The runtime or pool (named) shut down first.
+    Shutdown(&'static str),
     // A mutex so that `JoinError` is `Sync` while the payload is only `Send`.
     Panic(Mutex<Box<dyn Any + Send + 'static>>),
 }
 
 impl JoinError {
-    /// The error of a task that was cancelled (aborted, or its runtime shut
-    /// down) before it completed.
+    /// The error of a task that was aborted before it completed.
+    ///
+    /// ```
+    /// # use weft::task::{Id, JoinError};
+    /// let err = JoinError::cancelled(Id::next());
+    /// assert!(err.is_cancelled() && !err.is_shutdown());
+    /// ```
     pub fn cancelled(id: Id) -> JoinError {
         JoinError {
             id,
-            repr: Repr::Cancelled,
+            repr: Repr::Aborted,
+        }
+    }
+
+    /// The error of a task that did not finish because `what` (`"runtime"`,
+    /// `"blocking pool"`, `"thread pool"`) shut down first, or had already
+    /// shut down when the task was spawned.
+    ///
+    /// ```
+    /// # use weft::task::{Id, JoinError};
+    /// let err = JoinError::shutdown(Id::next(), "thread pool");
+    /// assert!(err.is_cancelled() && err.is_shutdown());
+    /// assert!(err.to_string().contains("thread pool"), "{err}");
+    /// ```
+    pub fn shutdown(id: Id, what: &'static str) -> JoinError {
+        JoinError {
+            id,
+            repr: Repr::Shutdown(what),
         }
     }
 
     /// The error of a task whose future panicked, with the panic payload.
     ///
     /// ```
-    /// # use weft_task::{Id, JoinError};
+    /// # use weft::task::{Id, JoinError};
     /// let err = JoinError::panic(Id::next(), Box::new("boom"));
     /// assert!(err.is_panic());
     /// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
@@ -106,9 +145,16 @@ impl JoinError {
         }
     }
 
-    /// `true` if the task was cancelled.
+    /// `true` if the task was cancelled: aborted, or stopped by the
+    /// shutdown of its runtime or pool (see [`is_shutdown`](Self::is_shutdown)).
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        matches!(self.repr, Repr::Aborted | Repr::Shutdown(_))
+    }
+
+    /// `true` if the task was cancelled because its runtime or pool shut
+    /// down (before it could run, or while it waited), not by an abort.
+    pub fn is_shutdown(&self) -> bool {
+        matches!(self.repr, Repr::Shutdown(_))
     }
 
     /// `true` if the task panicked.
@@ -121,24 +167,31 @@ impl JoinError {
     ///
     /// # Panics
     ///
-    /// If the task was cancelled rather than panicked; use
-    /// [`try_into_panic`](JoinError::try_into_panic) when unsure.
+    /// If the task was cancelled rather than panicked (the panic points at
+    /// the caller); use [`try_into_panic`](JoinError::try_into_panic) when
+    /// unsure.
+    #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic()
-            .expect("JoinError::into_panic called on a cancelled task; check is_panic() first or use try_into_panic()")
+        match self.try_into_panic() {
+            Ok(payload) => payload,
+            Err(e) => panic!(
+                "JoinError::into_panic called on a task that did not panic ({e}); \
+                 check is_panic() first or use try_into_panic()"
+            ),
+        }
     }
 
     /// The panic payload, or the error back if the task was cancelled.
     ///
     /// ```
-    /// # use weft_task::{Id, JoinError};
+    /// # use weft::task::{Id, JoinError};
     /// let err = JoinError::cancelled(Id::next());
     /// assert!(err.try_into_panic().is_err());
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
             Repr::Panic(p) => Ok(p.into_inner().unwrap_or_else(|e| e.into_inner())),
-            Repr::Cancelled => Err(self),
+            Repr::Aborted | Repr::Shutdown(_) => Err(self),
         }
     }
 
@@ -161,7 +214,13 @@ impl JoinError {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Repr::Aborted => write!(f, "task {} was cancelled: it was aborted", self.id),
+            Repr::Shutdown(what) => write!(
+                f,
+                "task {} was cancelled: its {what} has shut down (it was spawned after the shutdown, \
+                 or had not finished when it began)",
+                self.id
+            ),
             Repr::Panic(_) => match self.panic_message() {
                 Some(msg) => write!(f, "task {} panicked with message {:?}", self.id, msg),
                 None => write!(f, "task {} panicked", self.id),
@@ -173,7 +232,8 @@ impl fmt::Display for JoinError {
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
+            Repr::Aborted => write!(f, "JoinError::Cancelled({:?})", self.id),
+            Repr::Shutdown(what) => write!(f, "JoinError::Cancelled({:?}, {what} shut down)", self.id),
             Repr::Panic(_) => match self.panic_message() {
                 Some(msg) => write!(f, "JoinError::Panic({:?}, {:?}, ...)", self.id, msg),
                 None => write!(f, "JoinError::Panic({:?}, ...)", self.id),

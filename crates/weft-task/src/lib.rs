@@ -83,6 +83,10 @@ use raw::RawTask;
 ///
 /// The task stores one `S` and calls it from any thread that wakes it.
 pub trait Schedule: Send + Sync + Sized + 'static {
+    /// What this scheduler is called in the [`JoinError`] of a task that it
+    /// cancelled by shutting down (`"runtime"`, `"thread pool"`).
+    const NAME: &'static str = "runtime";
+
     /// Queue a task to be run. Called by wakes and aborts from any thread.
     fn schedule(&self, task: Notified<Self>);
 

@@ -279,10 +279,25 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 
 /// Polls the future once, catching a panic. On `Ready` (or a panic) the
 /// future is dropped and the stage holds the result.
+///
+/// A panicking future is dropped *during* the unwind, before the panic is
+/// caught (tokio's rule): its destructors see `std::thread::panicking()`,
+/// and a `std::sync::MutexGuard` it holds poisons its mutex, exactly as if
+/// the code had panicked on a plain thread. (A destructor that panics again
+/// while unwinding aborts the process, as everywhere in Rust.)
 fn poll_future<F: Future, S>(cell: &Cell<F, S>, cx: &mut Context<'_>) -> Poll<()> {
+    /// Drops the future if the poll unwinds; forgotten if it returns.
+    struct DropOnUnwind<'a, F: Future, S>(&'a Cell<F, S>);
+    impl<F: Future, S> Drop for DropOnUnwind<'_, F, S> {
+        fn drop(&mut self) {
+            set_stage(self.0, Stage::Consumed);
+        }
+    }
+
     let id = cell.header.id;
     let polled = panic::catch_unwind(AssertUnwindSafe(|| {
-        cell.stage.with_mut(|stage| {
+        let guard = DropOnUnwind(cell);
+        let polled = cell.stage.with_mut(|stage| {
             // SAFETY: we hold RUNNING, so the stage is ours; the future is
             // never moved out of the allocation while it runs, so it stays
             // pinned.
@@ -291,7 +306,9 @@ fn poll_future<F: Future, S>(cell: &Cell<F, S>, cx: &mut Context<'_>) -> Poll<()
                 Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(cx),
                 _ => unreachable!("weft-task: polled a task whose future is gone"),
             }
-        })
+        });
+        mem::forget(guard);
+        polled
     }));
     let result = match polled {
         Ok(Poll::Pending) => return Poll::Pending,
@@ -302,12 +319,8 @@ fn poll_future<F: Future, S>(cell: &Cell<F, S>, cx: &mut Context<'_>) -> Poll<()
                 Err(JoinError::panic(id, payload))
             }
         },
-        Err(payload) => {
-            // The future panicked; drop it here (a second panic from its
-            // destructor is dropped: the first one is the one reported).
-            let _ = drop_stage(cell);
-            Err(JoinError::panic(id, payload))
-        }
+        // The future panicked and was dropped during the unwind.
+        Err(payload) => Err(JoinError::panic(id, payload)),
     };
     set_stage(cell, Stage::Finished(result));
     Poll::Ready(())
@@ -328,10 +341,14 @@ fn drop_payload<T>(value: T) {
     let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(value)));
 }
 
-/// Drops the future of a task we hold RUNNING on, storing `Cancelled`.
-fn cancel_task<F: Future, S>(cell: &Cell<F, S>) {
+/// Drops the future of a task we hold RUNNING on, storing `Cancelled`
+/// (with the cause the state word records: an abort, or the scheduler's
+/// shutdown).
+fn cancel_task<F: Future, S: Schedule>(cell: &Cell<F, S>) {
     let id = cell.header.id;
+    let by_shutdown = cell.header.state.load().is_shutdown();
     let err = match drop_stage(cell) {
+        Ok(()) if by_shutdown => JoinError::shutdown(id, S::NAME),
         Ok(()) => JoinError::cancelled(id),
         Err(payload) => JoinError::panic(id, payload),
     };

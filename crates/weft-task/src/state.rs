@@ -10,6 +10,7 @@
 //! | `JOIN_INTEREST` | the `JoinHandle` is alive and wants the output             |
 //! | `JOIN_WAKER` | the join waker slot is initialised and owned by the runtime side |
 //! | `CANCELLED` | the task was aborted; the next thread to run it cancels it     |
+//! | `SHUTDOWN` | set with `CANCELLED` when the cause is the scheduler's shutdown, so the error says so |
 //! | rest       | the reference count, in units of `REF_ONE`                     |
 //!
 //! # Invariants
@@ -36,9 +37,10 @@ const NOTIFIED: usize = 1 << 2;
 const JOIN_INTEREST: usize = 1 << 3;
 const JOIN_WAKER: usize = 1 << 4;
 const CANCELLED: usize = 1 << 5;
+const SHUTDOWN: usize = 1 << 6;
 const LIFECYCLE: usize = RUNNING | COMPLETE;
-const FLAGS: usize = (1 << 6) - 1;
-const REF_ONE: usize = 1 << 6;
+const FLAGS: usize = (1 << 7) - 1;
+const REF_ONE: usize = 1 << 7;
 /// Past this many references we abort rather than risk overflow (as `Arc`).
 const REF_MAX: usize = usize::MAX >> 8;
 
@@ -58,6 +60,7 @@ impl std::fmt::Debug for Snapshot {
             .field("complete", &self.is_complete())
             .field("notified", &self.is_notified())
             .field("cancelled", &self.is_cancelled())
+            .field("shutdown", &self.is_shutdown())
             .field("join_interest", &self.is_join_interested())
             .field("join_waker", &self.is_join_waker_set())
             .field("refs", &self.ref_count())
@@ -335,17 +338,24 @@ impl State {
         })
     }
 
-    /// Shutdown: mark cancelled and, if idle, take the task as running so
-    /// the caller cancels it right here. `true` if the caller must cancel.
+    /// Shutdown: mark cancelled (by shutdown) and, if idle, take the task
+    /// as running so the caller cancels it right here. `true` if the caller
+    /// must cancel. A completed task is left alone.
     pub(crate) fn transition_to_shutdown(&self) -> bool {
         let mut took = false;
         let _ = self.fetch_update(|mut s| {
             took = false;
+            if s.is_complete() {
+                return None;
+            }
             if s.is_idle() {
                 s.0 |= RUNNING;
                 took = true;
             }
-            s.0 |= CANCELLED;
+            if !s.is_cancelled() {
+                // An abort that came first keeps its cause.
+                s.0 |= CANCELLED | SHUTDOWN;
+            }
             Some(s)
         });
         took
@@ -450,6 +460,10 @@ impl Snapshot {
     }
     pub(crate) fn is_cancelled(self) -> bool {
         self.0 & CANCELLED != 0
+    }
+    /// Cancelled by the scheduler's shutdown rather than by an abort.
+    pub(crate) fn is_shutdown(self) -> bool {
+        self.0 & SHUTDOWN != 0
     }
     pub(crate) fn is_join_interested(self) -> bool {
         self.0 & JOIN_INTEREST != 0

@@ -113,9 +113,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    runtime::context::with_current(|h| match h {
-        Some(h) => h.spawn(future),
-        None => panic!("weft::spawn: {}", runtime::handle::NO_RUNTIME_SPAWN),
+    runtime::context::with_current(|rt| match rt {
+        Some(rt) => rt.exec.spawn(future),
+        None => panic!("weft::spawn: {}", runtime::handle::NO_RUNTIME),
     })
 }
 
@@ -146,9 +146,9 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    runtime::context::with_current(|h| match h {
-        Some(h) => h.spawn_blocking(f),
-        None => panic!("weft::spawn_blocking: {}", runtime::handle::NO_RUNTIME_SPAWN),
+    runtime::context::with_current(|rt| match rt {
+        Some(rt) => rt.blocking.spawn_blocking(f),
+        None => panic!("weft::spawn_blocking: {}", runtime::handle::NO_RUNTIME),
     })
 }
 

@@ -1,62 +1,56 @@
-//! The thread-local "current runtime".
+//! The facade's view of the thread's one context
+//! ([`weft_executor::context`]).
 //!
-//! Set on every runtime thread for its whole life, and on any thread for the
-//! duration of `block_on` or an `EnterGuard`. Nestable: entering saves the
-//! previous handle and the guard restores it.
+//! A runtime thread (worker or blocking) has its runtime entered for its
+//! whole life; any other thread has it entered while `block_on` runs or an
+//! [`EnterGuard`] lives. Entering stores the runtime's three parts (the
+//! scheduler, the reactor, this handle) in the context at once, so
+//! `weft::spawn`, timers and sockets all see the same runtime. Guards nest
+//! and must be dropped in reverse order (one dropped out of order panics).
 
-use std::cell::RefCell;
+use std::sync::Arc;
 
+use weft_executor::context::{self, Entered};
+
+use super::handle::Inner;
 use super::Handle;
-
-thread_local! {
-    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
-}
 
 /// The handle of the runtime entered on this thread, if any.
 pub(crate) fn current() -> Option<Handle> {
-    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+    context::with_entered(|e| {
+        let inner = e?.runtime.clone()?.downcast::<Inner>().ok()?;
+        Some(Handle { inner })
+    })
 }
 
-/// Calls `f` with the current handle, without cloning it (a clone is an
-/// atomic increment on a cache line every spawning thread shares).
-pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
-    let mut f = Some(f);
-    match CURRENT.try_with(|c| match c.try_borrow() {
-        Ok(h) => (f.take().expect("called once"))(h.as_ref()),
-        Err(_) => (f.take().expect("called once"))(None),
-    }) {
-        Ok(r) => r,
-        // The thread-local is being destroyed: no runtime.
-        Err(_) => (f.take().expect("called once"))(None),
-    }
+/// Calls `f` with the current runtime, without cloning its handle (a clone
+/// is an atomic increment on a cache line every spawning thread shares).
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Inner>) -> R) -> R {
+    context::with_entered(|e| f(e.and_then(|e| e.runtime::<Inner>())))
 }
 
-/// Makes `handle` current until the guard drops.
+/// Makes the runtime current until the guard drops.
 ///
 /// Returned by [`Handle::enter`] and [`Runtime::enter`](crate::Runtime::enter).
+/// `Sync` but not `Send`: drop it on the thread that entered, and drop
+/// nested guards in the reverse order of their creation (a guard dropped
+/// out of order panics, rather than leave the wrong runtime current).
 #[must_use = "the runtime is only entered while the guard lives"]
 #[derive(Debug)]
 pub struct EnterGuard<'a> {
-    prev: Option<Handle>,
-    _reactor: weft_reactor::EnterGuard,
+    _guard: context::EnterGuard,
     _handle: std::marker::PhantomData<&'a Handle>,
-    // Not Send: it must be dropped on the thread that entered.
-    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 pub(crate) fn enter(handle: &Handle) -> EnterGuard<'_> {
-    let prev = CURRENT.with(|c| c.borrow_mut().replace(handle.clone()));
+    let inner = &handle.inner;
+    let runtime: Arc<dyn std::any::Any + Send + Sync> = inner.clone();
     EnterGuard {
-        prev,
-        _reactor: handle.inner.reactor.enter(),
+        _guard: context::enter(Entered {
+            executor: Some(inner.exec.clone()),
+            driver: Some(inner.reactor.context_part()),
+            runtime: Some(runtime),
+        }),
         _handle: std::marker::PhantomData,
-        _not_send: std::marker::PhantomData,
-    }
-}
-
-impl Drop for EnterGuard<'_> {
-    fn drop(&mut self) {
-        let prev = self.prev.take();
-        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
     }
 }

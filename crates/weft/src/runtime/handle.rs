@@ -46,13 +46,7 @@ impl fmt::Display for TryCurrentError {
 
 impl std::error::Error for TryCurrentError {}
 
-pub(crate) const NO_RUNTIME: &str = "there is no weft runtime on this thread: call this from inside \
-    Runtime::block_on, a spawned task, or a blocking closure, or enter a runtime first with \
-    rt.enter() / handle.enter(); outside a runtime, use rt.spawn(..) or rt.handle().spawn(..)";
-
-pub(crate) const NO_RUNTIME_SPAWN: &str = "must be called from within a weft runtime (inside \
-    Runtime::block_on, a spawned task or a blocking closure, or after rt.enter()); outside one, \
-    use rt.spawn(fut) or rt.handle().spawn(fut)";
+pub(crate) use weft_executor::context::NO_RUNTIME;
 
 impl Handle {
     /// The handle of the runtime this thread is in.
