@@ -64,9 +64,10 @@
 //! already retired the claim by taking the job); if that leaves `workers == 0`, nobody will
 //! take the queued jobs, so it drains the queue and cancels them all: their
 //! `JoinHandle`s resolve to `JoinError::Cancelled` instead of hanging. (A
-//! thread that dies before its loop, from a panicking `on_thread_start` or
-//! `wrap`, does the same.) If other threads are alive, the job stays queued
-//! for them.
+//! thread that dies before its loop, from a panicking `wrap`, does the same;
+//! a panicking `on_thread_start` or `on_thread_stop` hook is contained and
+//! the thread serves the pool anyway.) If other threads are alive, the job
+//! stays queued for them.
 //!
 //! # Why the threads start on demand
 //!
@@ -91,8 +92,11 @@
 //! threads see the queue disconnected and leave by rule 3), cancels the
 //! queued jobs, and waits for `threads == 0` up to the timeout. Running
 //! closures cannot be interrupted: a thread still in one after the timeout
-//! is left to finish on its own (it is detached), and `shutdown` returns
-//! `false`. Called from one of the pool's own threads, it does not wait for
+//! is left to finish on its own, and `shutdown` returns `false`. Every
+//! thread that has exited is *joined* before `shutdown` returns, so a
+//! process that shuts its pool down is back to its own thread count (a
+//! counter lowered by an exiting thread is not enough: the thread may still
+//! be alive, running its stop hook or its thread-local destructors). Called from one of the pool's own threads, it does not wait for
 //! that thread. A thread signals the condvar `shutdown` waits on only once
 //! the pool is closed: `shutdown` closes it before its first look at
 //! `threads`, under the same lock, so an exit before the close is seen by
@@ -112,7 +116,10 @@ use weft_task::JoinHandle;
 use crate::config::PoolConfig;
 use crate::job::{job, BlockingSchedule, Job};
 use crate::sync::channel::{unbounded, Receiver, Sender};
-use crate::sync::{lock, spawn_thread, thread_local, wait, wait_timeout, Condvar, Mutex};
+use crate::sync::{
+    is_finished, lock, spawn_thread, thread_local, wait, wait_timeout, Condvar, JoinHandle as ThreadHandle,
+    Mutex,
+};
 
 /// A snapshot of a [`BlockingPool`]'s counters.
 ///
@@ -177,6 +184,10 @@ struct Inner {
     state: Mutex<State>,
     /// Signalled whenever a thread finishes (`threads` decreases).
     thread_exited: Condvar,
+    /// The threads started and not yet joined. Joined by `shutdown` (so a
+    /// process that drops its runtime is back to its own threads), and
+    /// pruned of finished ones whenever a thread starts.
+    handles: Mutex<Vec<ThreadHandle<()>>>,
     rx: Receiver<Job>,
     config: PoolConfig,
 }
@@ -271,6 +282,7 @@ impl BlockingPool {
                 thread_start_failures: 0,
             }),
             thread_exited: Condvar::new(),
+            handles: Mutex::new(Vec::new()),
             rx,
             config,
         });
@@ -320,8 +332,9 @@ impl BlockingPool {
     /// Queued closures are dropped without running (their handles resolve
     /// to `Cancelled`); closures already running are waited for, up to
     /// `timeout` (`None`: for as long as they take). Returns `true` if every
-    /// thread exited in time. Threads still running a closure after the
-    /// timeout are detached: they finish the closure, then exit. Later
+    /// thread exited in time. Every thread that exited is joined before this
+    /// returns; threads still running a closure after the timeout finish it
+    /// and exit on their own (a later `shutdown` joins them). Later
     /// calls to [`spawn_blocking`](Self::spawn_blocking) return handles that
     /// resolve to `Cancelled`; later calls to `shutdown` wait again.
     ///
@@ -446,8 +459,18 @@ impl Inner {
         let mut retract = Retract(Some(self));
         let name = (self.config.thread_name)();
         let inner = self.clone();
-        if spawn_thread(name, self.config.stack_size, move || inner.thread_main()).is_ok() {
+        if let Ok(handle) = spawn_thread(name, self.config.stack_size, move || inner.thread_main()) {
             retract.0 = None;
+            let mut handles = lock(&self.handles);
+            // Join the threads that have exited (keep-alive) since the last
+            // start, so the list stays as long as the live threads.
+            let (done, live): (Vec<_>, Vec<_>) = handles.drain(..).partition(is_finished);
+            *handles = live;
+            handles.push(handle);
+            drop(handles);
+            for h in done {
+                let _ = h.join();
+            }
         }
     }
 
@@ -478,11 +501,14 @@ impl Inner {
         queued.into_iter().for_each(Job::shutdown);
     }
 
-    /// Waits until every thread (but the caller, if it is one) has exited.
+    /// Waits until every thread (but the caller, if it is one) has exited,
+    /// and joins them; `false` if the timeout came first, in which case the
+    /// threads that have exited are joined and the others left to finish.
     fn wait_for_threads(&self, timeout: Option<Duration>) -> bool {
         let own = CURRENT_POOL.with(|c| c.get()) == self.id;
         let target = usize::from(own);
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut all_out = true;
         let mut state = lock(&self.state);
         while state.threads > target {
             state = match deadline {
@@ -490,13 +516,39 @@ impl Inner {
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
-                        return false;
+                        all_out = false;
+                        break;
                     }
                     wait_timeout(&self.thread_exited, state, deadline - now)
                 }
             };
         }
-        true
+        drop(state);
+        self.join_threads(all_out);
+        all_out
+    }
+
+    /// Joins the pool's threads: all of them (but the caller) once every
+    /// thread is counted out, else only those that have finished.
+    fn join_threads(&self, all_out: bool) {
+        let me = std::thread::current().id();
+        let handles = std::mem::take(&mut *lock(&self.handles));
+        let mut stuck = Vec::new();
+        for h in handles {
+            if h.thread().id() == me {
+                // A pool thread shutting its own pool down: it is not done.
+                stuck.push(h);
+            } else if all_out || is_finished(&h) {
+                // Counted out: it has left the pool's code, so this returns
+                // as soon as the thread has finished exiting.
+                let _ = h.join();
+            } else {
+                stuck.push(h);
+            }
+        }
+        // Still running a closure past the timeout: keep the handles, so a
+        // later `shutdown` can join them.
+        lock(&self.handles).extend(stuck);
     }
 
     /// A pool thread's body.
@@ -509,12 +561,14 @@ impl Inner {
         };
         let config = &self.config;
         let mut body = Some(|| {
+            // The hooks are the user's: a panic in one is contained, and
+            // the thread still serves the pool.
             if let Some(start) = &config.on_thread_start {
-                start();
+                weft_task::foreign::contain("an on_thread_start hook", || start());
             }
             worker.run();
             if let Some(stop) = &config.on_thread_stop {
-                stop();
+                weft_task::foreign::contain("an on_thread_stop hook", || stop());
             }
         });
         let mut main = || {
@@ -582,9 +636,9 @@ impl Worker<'_> {
 }
 
 impl Drop for Worker<'_> {
-    /// Only an unwind from a user hook (`on_thread_start`, `wrap`) gets here
-    /// with the thread still counted: undo its share, and cancel the queue
-    /// if it was the last thread.
+    /// Only an unwind from `wrap` gets here with the thread still counted
+    /// (the start and stop hooks are contained): undo its share, and cancel
+    /// the queue if it was the last thread.
     fn drop(&mut self) {
         if self.phase == Phase::Gone {
             return;

@@ -41,17 +41,24 @@ mod imp {
         c.wait(g).unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Starts a detached OS thread.
+    pub(crate) use std::thread::JoinHandle;
+
+    /// Starts an OS thread.
     pub(crate) fn spawn_thread(
         name: String,
         stack_size: Option<usize>,
         body: impl FnOnce() + Send + 'static,
-    ) -> std::io::Result<()> {
+    ) -> std::io::Result<JoinHandle<()>> {
         let mut builder = std::thread::Builder::new().name(name);
         if let Some(size) = stack_size {
             builder = builder.stack_size(size);
         }
-        builder.spawn(body).map(drop)
+        builder.spawn(body)
+    }
+
+    /// `true` once the thread has returned (so `join` will not block).
+    pub(crate) fn is_finished(handle: &JoinHandle<()>) -> bool {
+        handle.is_finished()
     }
 }
 
@@ -77,14 +84,21 @@ mod imp {
         c.wait(g).unwrap()
     }
 
-    /// Starts a detached loom thread. Names and stack sizes are ignored.
+    pub(crate) use loom::thread::JoinHandle;
+
+    /// Starts a loom thread. Names and stack sizes are ignored.
     pub(crate) fn spawn_thread(
         _name: String,
         _stack_size: Option<usize>,
         body: impl FnOnce() + Send + 'static,
-    ) -> std::io::Result<()> {
-        drop(loom::thread::spawn(body));
-        Ok(())
+    ) -> std::io::Result<JoinHandle<()>> {
+        Ok(loom::thread::spawn(body))
+    }
+
+    /// Loom's handles cannot tell: a handle is joined only once the pool
+    /// has counted every thread out, and then `join` returns at once.
+    pub(crate) fn is_finished(_handle: &JoinHandle<()>) -> bool {
+        false
     }
 
     /// A loom-visible stand-in for the part of `crossbeam_channel` the

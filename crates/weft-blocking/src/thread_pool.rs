@@ -431,7 +431,9 @@ impl ThreadPool {
         drop(tx);
         queued.into_iter().for_each(Job::shutdown);
         // Pending submits see the pool closed and resolve.
-        waiters.into_iter().for_each(|(_, w)| w.wake());
+        for (_, w) in waiters {
+            weft_task::foreign::contain("a waker", move || w.wake());
+        }
 
         let own = handle.is_own_thread();
         let deadline = Instant::now().checked_add(timeout);
@@ -439,7 +441,11 @@ impl ThreadPool {
         while state.alive > usize::from(own) {
             let now = Instant::now();
             let left = match deadline {
-                Some(d) if now >= d => return false,
+                Some(d) if now >= d => {
+                    drop(state);
+                    handle.join_threads(false);
+                    return false;
+                }
                 Some(d) => d - now,
                 None => Duration::from_secs(3600),
             };
@@ -449,6 +455,8 @@ impl ThreadPool {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+        drop(state);
+        handle.join_threads(true);
         true
     }
 
@@ -483,6 +491,23 @@ impl fmt::Debug for ThreadPool {
 }
 
 impl PoolHandle {
+    /// Joins the pool's threads but the caller's: all of them once every
+    /// thread is counted out (`all_out`: each has left the pool's code, so
+    /// the join returns as soon as it finishes exiting), else those that
+    /// have finished. So no thread outlives the shutdown that waited for it.
+    fn join_threads(&self, all_out: bool) {
+        let me = thread::current().id();
+        let mut threads = lock(&self.threads);
+        let (done, left): (Vec<_>, Vec<_>) = threads
+            .drain(..)
+            .partition(|h| h.thread().id() != me && (all_out || h.is_finished()));
+        *threads = left;
+        drop(threads);
+        for h in done {
+            let _ = h.join();
+        }
+    }
+
     fn is_own_thread(&self) -> bool {
         let me = thread::current().id();
         lock(&self.threads).iter().any(|h| h.thread().id() == me)
@@ -548,7 +573,8 @@ impl Shared {
             };
             drop(state);
             if let Some((_, waker)) = waiter {
-                waker.wake();
+                // A foreign waker: a panic in it must not kill this thread.
+                weft_task::foreign::contain("a waker", move || waker.wake());
             }
             if cancel {
                 job.shutdown();
@@ -645,7 +671,7 @@ impl<F> Drop for Submit<F> {
         };
         drop(state);
         if let Some((_, waker)) = next {
-            waker.wake();
+            weft_task::foreign::contain("a waker", move || waker.wake());
         }
     }
 }

@@ -339,8 +339,22 @@ fn a_thread_the_os_refuses_cancels_the_job_instead_of_hanging() {
 }
 
 #[test]
-fn a_panicking_start_hook_cancels_the_job_instead_of_hanging() {
+fn a_panicking_start_hook_is_contained_and_the_thread_still_runs_jobs() {
+    let before = weft_task::foreign::contained_panics();
     let pool = pool_with(|c| c.on_thread_start = Some(Arc::new(|| panic!("start hook failed (expected)"))));
+    let h = pool.spawn_blocking(|| 7);
+    assert_eq!(block_on(h).unwrap(), 7);
+    assert!(weft_task::foreign::contained_panics() > before);
+    assert!(pool.shutdown(Some(PATIENCE)));
+}
+
+#[test]
+fn a_panicking_wrap_cancels_the_job_instead_of_hanging() {
+    let pool = pool_with(|c| {
+        c.wrap = Some(Arc::new(|_body: &mut dyn FnMut()| {
+            panic!("wrap failed (expected)")
+        }))
+    });
     let h = pool.spawn_blocking(|| ());
     assert!(block_on(h).unwrap_err().is_cancelled());
     eventually("the failed thread to be counted out", || {

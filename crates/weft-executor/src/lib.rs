@@ -52,6 +52,10 @@ mod worker;
 /// honour it, re-exported here for the resources built on the executor.
 pub use weft_task::coop;
 
+/// Containing panics of foreign code (wakers, hooks) on runtime threads;
+/// defined in `weft-task`, re-exported for the crates built on the executor.
+pub use weft_task::foreign;
+
 pub use block_on::block_on;
 pub use driver::{CondvarDriver, Driver};
 pub use handle::{Config, Handle, Worker};

@@ -52,9 +52,13 @@ impl WakeList {
 
     /// Calls every waker in the batch. Must be called with no reactor lock
     /// held.
+    ///
+    /// A waker is foreign code: one that panics is contained and reported
+    /// ([`weft_executor::foreign`]), and the rest of the batch is still
+    /// woken; the thread (usually the worker driving the reactor) lives on.
     pub fn wake_all(&mut self) {
         for waker in self.wakers.drain(..) {
-            waker.wake();
+            weft_executor::foreign::contain("a waker", move || waker.wake());
         }
     }
 }

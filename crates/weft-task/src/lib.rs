@@ -61,6 +61,7 @@
 
 pub mod coop;
 mod error;
+pub mod foreign;
 mod join;
 mod list;
 mod raw;

@@ -127,15 +127,17 @@ impl Runtime {
                     }
                 }
                 let _done = Done(live);
+                // The hooks are the user's: a panic in one is contained, and
+                // the worker still runs (its queue would be lost otherwise).
                 if let Some(f) = &start {
-                    f();
+                    weft_task::foreign::contain("an on_thread_start hook", || f());
                 }
                 {
                     let _cx = handle.enter();
                     worker.run();
                 }
                 if let Some(f) = &stop {
-                    f();
+                    weft_task::foreign::contain("an on_thread_stop hook", || f());
                 }
             });
             match spawned {
