@@ -281,7 +281,14 @@ impl Schedule for Handle {
     }
 
     fn yield_now(&self, task: Notified<Self>) {
-        self.schedule_task(task, worker::Placement::Back);
+        // A task that yielded until the driver runs is held back; one woken
+        // during its poll by someone else goes behind the queued work.
+        let placement = if weft_task::coop::take_deferred() {
+            worker::Placement::Defer
+        } else {
+            worker::Placement::Back
+        };
+        self.schedule_task(task, placement);
     }
 }
 

@@ -21,6 +21,15 @@
 //! Every `event_interval` ticks it also polls the driver without blocking,
 //! so a busy runtime still sees I/O and timers.
 //!
+//! # Deferred tasks
+//!
+//! A task that yields with `coop::defer` (`yield_now`, a spent budget) is
+//! not queued: it waits in the core's deferred list until the worker next
+//! polls the driver (at the maintenance tick, or as soon as it has nothing
+//! else to run), so a task yielding in a loop cannot keep the I/O and
+//! timers it waits for from being seen. Deferred tasks count as the
+//! worker's own: it never parks while it holds any.
+//!
 //! # The core's borrow
 //!
 //! The core lives in a `RefCell` in the thread's context. The loop borrows
@@ -48,14 +57,20 @@ const STEAL_LIMIT: usize = 128;
 pub(crate) enum Placement {
     /// The LIFO slot: a task woken by the running one.
     Lifo,
-    /// The back of the local queue: spawns and yields.
+    /// The back of the local queue: spawns, and tasks woken during their
+    /// own poll.
     Back,
+    /// Held back until the worker next polls the driver: tasks that yielded
+    /// with `coop::defer` (`yield_now`, a spent budget).
+    Defer,
 }
 
 /// What only the worker's own thread touches.
 pub(crate) struct Core {
     local: Local<Notified<Handle>>,
     lifo: Option<Notified<Handle>>,
+    /// Tasks that yielded until the next driver poll, in yield order.
+    deferred: Vec<Notified<Handle>>,
     lifo_polls: u32,
     tick: u32,
     is_searching: bool,
@@ -68,6 +83,7 @@ impl Core {
         Core {
             local: Local::new(),
             lifo: None,
+            deferred: Vec::new(),
             lifo_polls: 0,
             tick: 0,
             is_searching: false,
@@ -81,7 +97,15 @@ impl Core {
     }
 
     fn has_tasks(&self) -> bool {
-        self.lifo.is_some() || !self.local.is_empty()
+        self.lifo.is_some() || !self.local.is_empty() || !self.deferred.is_empty()
+    }
+
+    /// The driver has just been polled: the deferred tasks may run, behind
+    /// the ones already queued.
+    fn release_deferred(&mut self) {
+        for task in self.deferred.drain(..) {
+            self.local.push(task);
+        }
     }
 
     /// More than one task here and we are not searching: others could help.
@@ -139,6 +163,11 @@ pub(crate) fn schedule_local(
                     }
                     None => false,
                 },
+                Placement::Defer => {
+                    // Not stealable until released: nobody to notify.
+                    core.deferred.push(task);
+                    false
+                }
             };
             // A parked worker is being woken by its driver: wakes come in
             // batches, so it notifies once after the park instead.
@@ -247,6 +276,13 @@ fn run_loop(cx: &Context) {
             run_task(cx, task);
             continue;
         }
+        if !cx.core.borrow().deferred.is_empty() {
+            // Only yielded tasks are left: let the driver run before they
+            // do (without blocking), then take them up again.
+            cx.handle.shared.driver.poll_now();
+            cx.core.borrow_mut().release_deferred();
+            continue;
+        }
         park(cx);
     }
 }
@@ -331,7 +367,12 @@ fn steal_work(cx: &Context) -> Option<Notified<Handle>> {
 
 fn maintenance(cx: &Context) {
     cx.handle.shared.driver.poll_now();
-    if cx.core.borrow().should_notify_others() {
+    let notify = {
+        let mut core = cx.core.borrow_mut();
+        core.release_deferred();
+        core.should_notify_others()
+    };
+    if notify {
         cx.handle.notify_parked();
     }
 }
@@ -386,7 +427,10 @@ fn shutdown_core(cx: &Context) {
     loop {
         let task = {
             let mut core = cx.core.borrow_mut();
-            core.lifo.take().or_else(|| core.local.pop())
+            core.lifo
+                .take()
+                .or_else(|| core.local.pop())
+                .or_else(|| core.deferred.pop())
         };
         match task {
             // Cancelled above: dropping the notification drops a reference.

@@ -30,14 +30,16 @@ pub const BUDGET: u8 = 128;
 #[cfg(not(loom))]
 thread_local! {
     /// `None`: unconstrained. `Some(n)`: `n` operations left.
-    // Not `const {}`: loom's `thread_local!` does not accept it.
-    #[allow(clippy::missing_const_for_thread_local)]
-    static CURRENT: Cell<Option<u8>> = Cell::new(None);
+    static CURRENT: Cell<Option<u8>> = const { Cell::new(None) };
+    /// The task being polled on this thread yielded with [`defer`].
+    static DEFERRED: Cell<bool> = const { Cell::new(false) };
 }
 #[cfg(loom)]
 thread_local! {
     /// `None`: unconstrained. `Some(n)`: `n` operations left.
     static CURRENT: Cell<Option<u8>> = Cell::new(None);
+    /// The task being polled on this thread yielded with [`defer`].
+    static DEFERRED: Cell<bool> = Cell::new(false);
 }
 
 /// Runs `f` with a fresh budget of [`BUDGET`] operations, restoring the
@@ -72,7 +74,41 @@ fn with_budget<R>(budget: Option<u8>, f: impl FnOnce() -> R) -> R {
     }
     let prev = CURRENT.with(|c| c.replace(budget));
     let _reset = Reset(prev);
+    if budget.is_some() {
+        // A new turn: no yield of an earlier poll carries over.
+        let _ = DEFERRED.try_with(|d| d.set(false));
+    }
     f()
+}
+
+/// Yields the current task *until the scheduler has polled I/O and timers*,
+/// and wakes it: what [`yield_now`](crate::coop) and a spent budget do.
+///
+/// A plain wake during its own poll only sends a task to the back of its
+/// worker's queue; a worker that holds nothing else would poll it again at
+/// once, and a task that yields in a loop waiting for a socket would never
+/// let the reactor see the socket become ready. A deferred task is held back
+/// until the worker next polls the driver (tokio's rule, with the same
+/// reason). Outside a scheduler that honours it (`block_on`), this is a
+/// plain `wake_by_ref`.
+///
+/// ```
+/// use std::task::{Context, Waker};
+/// weft_task::coop::defer(&Context::from_waker(Waker::noop()));
+/// ```
+pub fn defer(cx: &Context<'_>) {
+    let _ = DEFERRED.try_with(|d| d.set(true));
+    cx.waker().wake_by_ref();
+}
+
+/// For schedulers: `true` if the task whose poll just ended yielded with
+/// [`defer`] (and clears the mark). Call it from `Schedule::yield_now`.
+///
+/// ```
+/// assert!(!weft_task::coop::take_deferred());
+/// ```
+pub fn take_deferred() -> bool {
+    DEFERRED.try_with(|d| d.replace(false)).unwrap_or(false)
 }
 
 /// `true` unless the current task has spent its budget.
@@ -86,8 +122,9 @@ pub fn has_budget_remaining() -> bool {
 
 /// Asks for one unit of budget before an operation on a weft resource.
 ///
-/// Returns `Pending` (after waking the task, so it is polled again after its
-/// neighbours) when the budget is spent. Otherwise takes one unit and returns
+/// Returns `Pending` (after waking the task with [`defer`], so it is polled
+/// again after its neighbours and after the driver has run) when the budget
+/// is spent. Otherwise takes one unit and returns
 /// a guard; if the operation then turns out not to be ready, drop the guard
 /// without calling [`RestoreOnPending::made_progress`] and the unit is given
 /// back, since no progress was made.
@@ -121,7 +158,8 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
     match took {
         Some(prev) => Poll::Ready(RestoreOnPending(Cell::new(prev))),
         None => {
-            cx.waker().wake_by_ref();
+            // Spent: yield until the driver has run, as `yield_now` does.
+            defer(cx);
             Poll::Pending
         }
     }

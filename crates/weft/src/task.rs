@@ -14,8 +14,13 @@ pub use weft_task::{AbortHandle, Id, JoinError, JoinHandle};
 
 pub use crate::spawn;
 
-/// Yields to the scheduler: the task goes to the back of its worker's
-/// queue, behind everything already waiting, and runs again after them.
+/// Yields to the scheduler: the task runs again after the tasks already
+/// waiting *and* after the runtime has polled I/O and timers.
+///
+/// So a task that yields in a loop while it waits for a socket or a timer
+/// lets the reactor see them (a yielded task that ran again at once would
+/// starve the very event it waits for). Inside `block_on` (not a task), the
+/// future is simply polled again.
 ///
 /// ```
 /// let rt = weft::Runtime::new()?;
@@ -42,9 +47,8 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        // A wake during its own poll sends the task to the back of the
-        // queue (`Schedule::yield_now`), never to the LIFO slot.
-        cx.waker().wake_by_ref();
+        // Held back by the worker until its next driver poll.
+        weft_task::coop::defer(cx);
         Poll::Pending
     }
 }
