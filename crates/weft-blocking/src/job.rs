@@ -24,7 +24,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use weft_task::{coop, Id, JoinHandle, Notified, Schedule, Task, UnownedTask};
+use weft_task::{coop, Id, JoinHandle, Notified, Schedule, Task, TaskMeta, UnownedTask};
 
 /// A queued job of the runtime's blocking pool.
 pub(crate) type Job = UnownedTask<BlockingSchedule>;
@@ -33,13 +33,14 @@ pub(crate) type Job = UnownedTask<BlockingSchedule>;
 pub(crate) type PoolJob = UnownedTask<PoolSchedule>;
 
 /// Wraps `f` as a task that calls it on its first poll.
+#[track_caller]
 pub(crate) fn job<F, R, S>(f: F, scheduler: S) -> (UnownedTask<S>, JoinHandle<R>)
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
     S: Schedule,
 {
-    weft_task::unowned(BlockingFuture(Some(f)), scheduler, Id::next())
+    weft_task::unowned(BlockingFuture(Some(f)), scheduler, TaskMeta::new(Id::next()))
 }
 
 /// A future that calls its closure on the first poll and is then done.

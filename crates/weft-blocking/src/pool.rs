@@ -117,8 +117,8 @@ use crate::config::PoolConfig;
 use crate::job::{job, BlockingSchedule, Job};
 use crate::sync::channel::{unbounded, Receiver, Sender};
 use crate::sync::{
-    is_finished, lock, spawn_thread, thread_local, wait, wait_timeout, Condvar, JoinHandle as ThreadHandle,
-    Mutex,
+    current_thread_id, is_finished, lock, spawn_thread, thread_local, wait, wait_timeout, Condvar,
+    JoinHandle as ThreadHandle, Mutex,
 };
 
 /// A snapshot of a [`BlockingPool`]'s counters.
@@ -317,6 +317,7 @@ impl BlockingPool {
     /// let boom = pool.spawn_blocking(|| panic!("boom"));
     /// assert!(weft_executor::block_on(boom).unwrap_err().is_panic());
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -531,7 +532,7 @@ impl Inner {
     /// Joins the pool's threads: all of them (but the caller) once every
     /// thread is counted out, else only those that have finished.
     fn join_threads(&self, all_out: bool) {
-        let me = std::thread::current().id();
+        let me = current_thread_id();
         let handles = std::mem::take(&mut *lock(&self.handles));
         let mut stuck = Vec::new();
         for h in handles {

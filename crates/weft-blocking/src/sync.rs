@@ -60,6 +60,10 @@ mod imp {
     pub(crate) fn is_finished(handle: &JoinHandle<()>) -> bool {
         handle.is_finished()
     }
+
+    pub(crate) fn current_thread_id() -> std::thread::ThreadId {
+        std::thread::current().id()
+    }
 }
 
 #[cfg(loom)]
@@ -99,6 +103,10 @@ mod imp {
     /// has counted every thread out, and then `join` returns at once.
     pub(crate) fn is_finished(_handle: &JoinHandle<()>) -> bool {
         false
+    }
+
+    pub(crate) fn current_thread_id() -> loom::thread::ThreadId {
+        loom::thread::current().id()
     }
 
     /// A loom-visible stand-in for the part of `crossbeam_channel` the

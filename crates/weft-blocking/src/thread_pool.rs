@@ -343,6 +343,7 @@ impl ThreadPool {
     /// assert_eq!(weft_executor::block_on(h).unwrap(), "done");
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

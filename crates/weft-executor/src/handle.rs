@@ -24,7 +24,7 @@
 use std::fmt;
 use std::future::Future;
 
-use weft_task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use weft_task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task, TaskMeta};
 
 use crate::driver::Driver;
 use crate::idle::Idle;
@@ -162,12 +162,22 @@ impl Handle {
     /// From a worker thread the task goes to that worker's queue; from
     /// anywhere else, to the injector. After shutdown the future is dropped
     /// at once and the handle resolves to `Cancelled`.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, notified) = self.shared.owned.bind(future, self.clone(), Id::next());
+        self.spawn_with(future, TaskMeta::new(Id::next()))
+    }
+
+    /// Spawns a future with the given id, name and spawn location.
+    pub fn spawn_with<F>(&self, future: F, meta: TaskMeta) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (join, notified) = self.shared.owned.bind(future, self.clone(), meta);
         if let Some(task) = notified {
             self.schedule_task(task, worker::Placement::Back);
         }

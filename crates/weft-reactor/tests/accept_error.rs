@@ -32,7 +32,7 @@ fn lowest_free_fd() -> libc::rlim_t {
 
 #[test]
 #[cfg(target_os = "linux")]
-fn accept_returns_emfile_instead_of_spinning() {
+fn accept_under_a_lowered_rlimit_nofile_returns_emfile_instead_of_spinning() {
     let rt = TestRuntime::new();
     let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();

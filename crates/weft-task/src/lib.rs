@@ -60,11 +60,14 @@
 #![warn(missing_docs)]
 
 pub mod coop;
+mod current;
 mod error;
 pub mod foreign;
 mod join;
 mod list;
+mod meta;
 mod raw;
+mod report;
 mod state;
 mod sync;
 mod waker;
@@ -74,9 +77,12 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 
+pub use current::current_id;
 pub use error::{Id, JoinError};
 pub use join::{AbortHandle, JoinHandle};
 pub use list::OwnedTasks;
+pub use meta::TaskMeta;
+pub use report::PanicReport;
 
 use raw::RawTask;
 
@@ -100,6 +106,15 @@ pub trait Schedule: Send + Sync + Sized + 'static {
     /// already waiting. Defaults to [`schedule`](Schedule::schedule).
     fn yield_now(&self, task: Notified<Self>) {
         self.schedule(task);
+    }
+
+    /// Called when a task's panic will never reach a `JoinHandle` (the
+    /// handle was dropped before the panic, or after it without the output
+    /// being read): report it. Runs wherever that happens; a panic in it
+    /// is contained. Defaults to nothing (the std panic hook has already
+    /// printed the panic).
+    fn unhandled_panic(&self, report: &PanicReport) {
+        let _ = report;
     }
 }
 
@@ -185,6 +200,30 @@ impl<S: Schedule> Notified<S> {
     /// The task's id.
     pub fn id(&self) -> Id {
         self.raw.header().id
+    }
+
+    /// Where the task was spawned.
+    pub fn location(&self) -> &'static std::panic::Location<'static> {
+        self.raw.header().location
+    }
+
+    /// The task's name, if it has one.
+    pub fn name(&self) -> Option<&std::sync::Arc<str>> {
+        self.raw.header().extra.as_ref()?.name.as_ref()
+    }
+
+    /// Records a wake at `now` (the scheduler's clock, in nanoseconds) if the
+    /// task tracks its wakes (debug mode) and was not already woken since
+    /// its last poll.
+    pub fn mark_woken(&self, now: u64) {
+        if let Some(extra) = &self.raw.header().extra {
+            extra.mark_woken(now);
+        }
+    }
+
+    /// Takes the time of the first wake since the last poll, if tracked.
+    pub fn take_woken(&self) -> Option<u64> {
+        self.raw.header().extra.as_ref()?.take_woken()
     }
 
     /// Converts into a raw pointer, e.g. to pass through a queue that
@@ -295,7 +334,12 @@ impl<S: Schedule> fmt::Debug for UnownedTask<S> {
 /// task.run();
 /// assert!(handle.is_finished());
 /// ```
-pub fn unowned<F, S>(future: F, scheduler: S, id: Id) -> (UnownedTask<S>, JoinHandle<F::Output>)
+#[track_caller]
+pub fn unowned<F, S>(
+    future: F,
+    scheduler: S,
+    meta: impl Into<TaskMeta>,
+) -> (UnownedTask<S>, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -303,7 +347,7 @@ where
 {
     // Two references for the task (its Notified and Task halves), one for
     // the JoinHandle.
-    let raw = RawTask::new(future, scheduler, id, 0, 3);
+    let raw = RawTask::new(future, scheduler, meta.into(), 0, 3);
     // SAFETY: the references were created above, one per handle.
     let join = unsafe { JoinHandle::from_raw(raw) };
     (UnownedTask { raw, _s: PhantomData }, join)

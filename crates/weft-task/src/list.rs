@@ -24,7 +24,7 @@ use slab::Slab;
 
 use crate::raw::RawTask;
 use crate::sync::{lock, Mutex};
-use crate::{Id, JoinHandle, Notified, Schedule, Task};
+use crate::{Id, JoinHandle, Notified, Schedule, Task, TaskMeta};
 
 /// The live tasks of one scheduler.
 pub struct OwnedTasks<S: Schedule> {
@@ -77,13 +77,21 @@ impl<S: Schedule> OwnedTasks<S> {
     /// `Notified`, which the caller must schedule. If the list is closed
     /// the future is dropped here and the handle resolves to `Cancelled`.
     /// Costs exactly one allocation (plus slab growth, amortised).
-    pub fn bind<F>(&self, future: F, scheduler: S, id: Id) -> (JoinHandle<F::Output>, Option<Notified<S>>)
+    #[track_caller]
+    pub fn bind<F>(
+        &self,
+        future: F,
+        scheduler: S,
+        meta: impl Into<TaskMeta>,
+    ) -> (JoinHandle<F::Output>, Option<Notified<S>>)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let meta = meta.into();
+        let id = meta.id();
         // Three references: the list's Task, the first Notified, the JoinHandle.
-        let raw = RawTask::new(future, scheduler, id, self.id, 3);
+        let raw = RawTask::new(future, scheduler, meta, self.id, 3);
         // SAFETY: one reference for each handle made here.
         let (task, notified, join) = unsafe {
             (

@@ -23,7 +23,11 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
+use std::panic::Location;
+
 use crate::error::JoinError;
+use crate::meta::{Extra, TaskMeta};
+use crate::report::PanicReport;
 use crate::state::{State, ToIdle, ToNotified, ToRunning};
 use crate::sync::UnsafeCell;
 use crate::waker::waker_ref;
@@ -35,6 +39,10 @@ pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
     pub(crate) id: Id,
+    /// Where the task was spawned.
+    pub(crate) location: &'static Location<'static>,
+    /// Name and debug-mode wake time, for the tasks that have either.
+    pub(crate) extra: Option<Box<Extra>>,
     /// The `OwnedTasks` list this task was bound to; 0 if none.
     pub(crate) owner_id: u64,
     /// This task's key in its owner's shard; guarded by that shard's lock.
@@ -85,7 +93,7 @@ unsafe impl Sync for RawTask {}
 
 impl RawTask {
     /// Allocates a task holding `refs` references (see `State::new`).
-    pub(crate) fn new<F, S>(future: F, scheduler: S, id: Id, owner_id: u64, refs: usize) -> RawTask
+    pub(crate) fn new<F, S>(future: F, scheduler: S, meta: TaskMeta, owner_id: u64, refs: usize) -> RawTask
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -95,7 +103,9 @@ impl RawTask {
             header: Header {
                 state: State::new(refs),
                 vtable: vtable::<F, S>(),
-                id,
+                id: meta.id,
+                location: meta.location,
+                extra: Extra::of(&meta),
                 owner_id,
                 owned_key: UnsafeCell::new(0),
             },
@@ -240,7 +250,8 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         ToRunning::Success => {
             let waker = waker_ref(ptr);
             let mut cx = Context::from_waker(&waker);
-            if poll_future(cell, &mut cx).is_ready() {
+            let ready = crate::current::with_task(cell.header.id, || poll_future(cell, &mut cx));
+            if ready.is_ready() {
                 complete::<F, S>(ptr);
                 return;
             }
@@ -337,6 +348,29 @@ fn set_stage<F: Future, S>(cell: &Cell<F, S>, new: Stage<F>) {
     cell.stage.with_mut(|stage| unsafe { *stage = new });
 }
 
+/// Drops an output that no `JoinHandle` will read, first reporting it to
+/// the scheduler if it is a panic (an *unhandled* panic).
+fn drop_unread_output<F: Future, S: Schedule>(cell: &Cell<F, S>) {
+    report_if_panic(cell);
+    let _ = drop_stage(cell);
+}
+
+fn report_if_panic<F: Future, S: Schedule>(cell: &Cell<F, S>) {
+    // SAFETY: callers own the stage (the completion rules give it to them).
+    let report = cell.stage.with(|stage| match unsafe { &*stage } {
+        Stage::Finished(Err(err)) => err.with_panic_payload(|payload| {
+            let name = cell.header.extra.as_ref().and_then(|e| e.name.clone());
+            PanicReport::new(cell.header.id, name, cell.header.location, payload)
+        }),
+        _ => None,
+    });
+    if let Some(report) = report {
+        crate::foreign::contain("an unhandled-panic handler", || {
+            cell.scheduler.unhandled_panic(&report)
+        });
+    }
+}
+
 fn drop_payload<T>(value: T) {
     let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(value)));
 }
@@ -385,9 +419,10 @@ fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // Fast path: no joiner to wake. Publish COMPLETE and drop our
     // references in one step (dropping the output first if the JoinHandle
     // is gone).
-    let fast = cell.header.state.try_complete_and_release(released, || {
-        let _ = drop_stage(cell);
-    });
+    let fast = cell
+        .header
+        .state
+        .try_complete_and_release(released, || drop_unread_output(cell));
     if let Ok(last) = fast {
         if last {
             // SAFETY: that was the last reference.
@@ -400,7 +435,7 @@ fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     let snapshot = cell.header.state.transition_to_complete();
     if !snapshot.is_join_interested() {
         // Nobody will read the output: it is ours to drop.
-        let _ = drop_stage(cell);
+        drop_unread_output(cell);
     } else if snapshot.is_join_waker_set() {
         // JOIN_WAKER and COMPLETE are set: the waker slot is ours.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -528,6 +563,8 @@ unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         // or ever wake it. Free it without touching the state word; dropping
         // the cell drops whatever the stage holds (the output if it was not
         // taken, or a future nobody can wake) and the join waker.
+        // An output never read is reported first if it is a panic.
+        report_if_panic(cell);
         // SAFETY: sole reference, and the vtable matches the cell.
         unsafe { dealloc::<F, S>(ptr) };
         return;
@@ -535,7 +572,7 @@ unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     let t = cell.header.state.transition_to_join_handle_dropped();
     if t.drop_output {
         // COMPLETE was set when we dropped interest: the output is ours.
-        let _ = drop_stage(cell);
+        drop_unread_output(cell);
     }
     if t.drop_waker {
         // JOIN_WAKER is clear: the slot is ours.

@@ -167,6 +167,7 @@ where
 /// assert_eq!(v, 42);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[track_caller]
 pub fn run_in_executor<F, R>(pool: &blocking::ThreadPool, f: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,

@@ -12,6 +12,40 @@ use std::task::{Context, Poll};
 pub use weft_task::coop::consume_budget;
 pub use weft_task::{AbortHandle, Id, JoinError, JoinHandle};
 
+/// The id of the task this code runs in.
+///
+/// # Panics
+///
+/// Outside a task (in `block_on`'s own future, on a plain thread); use
+/// [`try_id`] there.
+///
+/// ```
+/// let rt = weft::Runtime::new()?;
+/// let h = rt.spawn(async { weft::task::id() });
+/// let id = h.id();
+/// assert_eq!(rt.block_on(h).unwrap(), id);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[track_caller]
+pub fn id() -> Id {
+    match try_id() {
+        Some(id) => id,
+        None => panic!(
+            "weft::task::id() called outside a task: it names the task being polled; \
+             use weft::task::try_id() where there may be none"
+        ),
+    }
+}
+
+/// The id of the task this code runs in, or `None` outside a task.
+///
+/// ```
+/// assert_eq!(weft::task::try_id(), None);
+/// ```
+pub fn try_id() -> Option<Id> {
+    weft_task::current_id()
+}
+
 pub use crate::spawn;
 
 /// Yields to the scheduler: the task runs again after the tasks already

@@ -89,6 +89,7 @@ impl Handle {
     /// assert_eq!(rt.block_on(h).unwrap(), "hi");
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -106,6 +107,7 @@ impl Handle {
     /// assert!(name.starts_with("weft-blocking-"), "{name}");
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -115,6 +117,7 @@ impl Handle {
     }
 
     /// Runs `f` on a pool of the user's; see [`crate::run_in_executor`].
+    #[track_caller]
     pub fn run_in_executor<F, R>(&self, pool: &crate::blocking::ThreadPool, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

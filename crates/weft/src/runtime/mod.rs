@@ -34,6 +34,7 @@ pub use builder::Builder;
 pub use context::EnterGuard;
 pub use handle::{Handle, TryCurrentError};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
+pub use weft_task::PanicReport;
 
 use builder::Latch;
 
@@ -185,6 +186,7 @@ impl Runtime {
     /// assert_eq!(rt.block_on(h).unwrap(), 3);
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -211,6 +213,7 @@ impl Runtime {
     /// assert_eq!(rt.block_on(h).unwrap(), 4);
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
