@@ -40,7 +40,17 @@ where
     R: Send + 'static,
     S: Schedule,
 {
-    weft_task::unowned(BlockingFuture(Some(f)), scheduler, TaskMeta::new(Id::next()))
+    job_with(f, scheduler, TaskMeta::new(Id::next()))
+}
+
+/// As [`job`], with the task's id, name and spawn location given.
+pub(crate) fn job_with<F, R, S>(f: F, scheduler: S, meta: TaskMeta) -> (UnownedTask<S>, JoinHandle<R>)
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+    S: Schedule,
+{
+    weft_task::unowned(BlockingFuture(Some(f)), scheduler, meta)
 }
 
 /// A future that calls its closure on the first poll and is then done.

@@ -114,7 +114,7 @@ use std::time::{Duration, Instant};
 use weft_task::JoinHandle;
 
 use crate::config::PoolConfig;
-use crate::job::{job, BlockingSchedule, Job};
+use crate::job::{job, job_with, BlockingSchedule, Job};
 use crate::sync::channel::{unbounded, Receiver, Sender};
 use crate::sync::{
     current_thread_id, is_finished, lock, spawn_thread, thread_local, wait, wait_timeout, Condvar,
@@ -324,6 +324,18 @@ impl BlockingPool {
         R: Send + 'static,
     {
         let (job, handle) = job(f, BlockingSchedule);
+        self.handle.inner.spawn(job);
+        handle
+    }
+
+    /// As [`spawn_blocking`](Self::spawn_blocking), with the task's id, name
+    /// and spawn location given (`weft::task::Builder`).
+    pub fn spawn_blocking_with<F, R>(&self, f: F, meta: weft_task::TaskMeta) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (job, handle) = job_with(f, BlockingSchedule, meta);
         self.handle.inner.spawn(job);
         handle
     }

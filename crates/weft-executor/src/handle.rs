@@ -23,19 +23,38 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use weft_task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task, TaskMeta};
 
+use crate::core_cell::CoreCell;
 use crate::driver::Driver;
 use crate::idle::Idle;
 use crate::metrics::{ExecutorMetrics, WorkerCounters};
+use crate::monitor::{Monitor, MonitorPark, ThreadSource};
 use crate::park::{DriverSlot, Parker};
 use crate::queue::{Injector, Stealer};
+use crate::slow::{SlowPollHook, SlowWatch};
 use crate::sync::{fence, Arc, AtomicBool, Ordering};
 use crate::worker::{self, Core};
 
-/// Tunables of the scheduler. [`Config::default`] gives tokio's values.
-#[derive(Clone, Debug)]
+/// The default handoff threshold: a poll running this long has its worker
+/// handed to another thread.
+///
+/// 10 ms: Go's scheduler preempts a goroutine after 10 ms and retakes a P
+/// blocked in a syscall after 20 us to 10 ms. A well-behaved poll takes
+/// microseconds, so 10 ms is three orders of magnitude past normal and a
+/// handoff (a thread wake, a few tens of microseconds) is rare and cheap
+/// beside what it saves; yet a blocked worker costs its tasks at most about
+/// 15 ms (detection comes within 1.5 thresholds), well under what a user
+/// notices and under the 20 ms cap the design allows. A CPU-heavy poll of
+/// a few milliseconds (parsing, compressing a response) is left alone.
+pub const DEFAULT_HANDOFF: Duration = Duration::from_millis(10);
+
+/// Tunables of the scheduler. [`Config::default`] gives tokio's values,
+/// with automatic handoff on.
+#[derive(Clone)]
 pub struct Config {
     /// Number of worker threads (at least 1).
     pub workers: usize,
@@ -52,6 +71,30 @@ pub struct Config {
     /// back of the queue. 3, as tokio: enough to keep a message-passing
     /// pair hot, too few for a ping-pong pair to starve the queue.
     pub max_lifo_polls: u32,
+    /// The handoff threshold: a worker stuck this long in one poll has its
+    /// queues moved to another thread (see `monitor.rs`). `None`: off.
+    /// Needs a [`ThreadSource`] ([`Handle::set_thread_source`]) and a
+    /// thread running [`Handle::monitor`].
+    pub handoff: Option<Duration>,
+    /// Debug mode's threshold: polls that run, and tasks that wait to be
+    /// polled, at least this long are reported. `None`: no reports.
+    pub slow_poll_threshold: Option<Duration>,
+    /// Receives the reports; without it they are printed on stderr.
+    pub on_slow_poll: Option<std::sync::Arc<SlowPollHook>>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("workers", &self.workers)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("event_interval", &self.event_interval)
+            .field("max_lifo_polls", &self.max_lifo_polls)
+            .field("handoff", &self.handoff)
+            .field("slow_poll_threshold", &self.slow_poll_threshold)
+            .field("on_slow_poll", &self.on_slow_poll.is_some())
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -61,6 +104,9 @@ impl Default for Config {
             global_queue_interval: 61,
             event_interval: 61,
             max_lifo_polls: 3,
+            handoff: Some(DEFAULT_HANDOFF),
+            slow_poll_threshold: None,
+            on_slow_poll: None,
         }
     }
 }
@@ -74,13 +120,24 @@ pub(crate) struct Shared {
     pub(crate) driver: DriverSlot,
     pub(crate) shutdown: AtomicBool,
     pub(crate) config: Config,
+    /// Automatic handoff is on: polls publish themselves to the monitor.
+    pub(crate) monitored: bool,
+    /// Where handed-off workers get their threads.
+    pub(crate) threads: OnceLock<std::sync::Arc<dyn ThreadSource>>,
+    /// Handoffs so far (the monitor's and `block_in_place`'s).
+    pub(crate) handoffs: std::sync::atomic::AtomicU64,
+    pub(crate) monitor_park: MonitorPark,
+    /// Debug mode, if on.
+    pub(crate) slow: Option<SlowWatch>,
 }
 
-/// What other threads may touch of one worker.
+/// What other threads may touch of one worker, and its core.
 pub(crate) struct Remote {
     pub(crate) stealer: Stealer<Notified<Handle>>,
     pub(crate) parker: Parker,
     pub(crate) counters: WorkerCounters,
+    /// The worker's queues, owned by one thread at a time (`core_cell.rs`).
+    pub(crate) core: CoreCell<Core>,
 }
 
 /// A handle to the executor: spawn onto it, shut it down. Cheap to clone.
@@ -92,11 +149,12 @@ pub struct Handle {
 }
 
 /// One worker, to be run on a thread of the caller's making with
-/// [`Worker::run`].
+/// [`Worker::run`]: the right to own worker `index`'s core, as one owner
+/// generation.
 pub struct Worker {
     pub(crate) handle: Handle,
     pub(crate) index: usize,
-    pub(crate) core: Core,
+    pub(crate) gen: u32,
 }
 
 impl Handle {
@@ -123,15 +181,21 @@ impl Handle {
     pub fn new(config: Config, driver: std::sync::Arc<dyn Driver>) -> (Handle, Vec<Worker>) {
         let n = config.workers.max(1);
         let config = Config { workers: n, ..config };
-        let cores: Vec<Core> = (0..n).map(|_| Core::new()).collect();
-        let remotes = cores
-            .iter()
-            .map(|c| Remote {
-                stealer: c.stealer(),
-                parker: Parker::new(),
-                counters: WorkerCounters::default(),
+        let remotes = (0..n)
+            .map(|i| {
+                let core = Core::new(i);
+                Remote {
+                    stealer: core.stealer(),
+                    parker: Parker::new(),
+                    counters: WorkerCounters::default(),
+                    core: CoreCell::new(core),
+                }
             })
             .collect();
+        let monitored = config.handoff.is_some();
+        let slow = config
+            .slow_poll_threshold
+            .map(|t| SlowWatch::new(t, config.on_slow_poll.clone()));
         let shared = Arc::new(Shared {
             injector: Injector::new(),
             remotes,
@@ -143,15 +207,18 @@ impl Handle {
             driver: DriverSlot::new(driver),
             shutdown: AtomicBool::new(false),
             config,
+            monitored,
+            threads: OnceLock::new(),
+            handoffs: std::sync::atomic::AtomicU64::new(0),
+            monitor_park: MonitorPark::new(),
+            slow,
         });
         let handle = Handle { shared };
-        let workers = cores
-            .into_iter()
-            .enumerate()
-            .map(|(index, core)| Worker {
+        let workers = (0..n)
+            .map(|index| Worker {
                 handle: handle.clone(),
                 index,
-                core,
+                gen: 0,
             })
             .collect();
         (handle, workers)
@@ -177,6 +244,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let meta = meta.with_wake_tracking(self.shared.slow.is_some());
         let (join, notified) = self.shared.owned.bind(future, self.clone(), meta);
         if let Some(task) = notified {
             self.schedule_task(task, worker::Placement::Back);
@@ -185,6 +253,9 @@ impl Handle {
     }
 
     pub(crate) fn schedule_task(&self, task: Notified<Handle>, placement: worker::Placement) {
+        if let Some(slow) = &self.shared.slow {
+            task.mark_woken(slow.now());
+        }
         if let Err(task) = worker::schedule_local(self, task, placement) {
             self.schedule_remote(task);
         }
@@ -219,7 +290,8 @@ impl Handle {
         }
     }
 
-    pub(crate) fn is_shutdown(&self) -> bool {
+    /// `true` once [`shutdown`](Handle::shutdown) has been called.
+    pub fn is_shutdown(&self) -> bool {
         self.shared.shutdown.load(Ordering::Acquire)
     }
 
@@ -234,6 +306,28 @@ impl Handle {
         for remote in self.shared.remotes.iter() {
             remote.parker.unpark(&self.shared.driver);
         }
+        self.shared.monitor_park.wake();
+    }
+
+    /// Where handed-off workers (automatic handoff, `block_in_place`) get
+    /// their threads. Set once, before tasks run; without it no handoff
+    /// happens.
+    ///
+    /// # Panics
+    ///
+    /// If a thread source was already set.
+    pub fn set_thread_source(&self, source: std::sync::Arc<dyn ThreadSource>) {
+        if self.shared.threads.set(source).is_err() {
+            panic!("weft: the executor's thread source was already set");
+        }
+    }
+
+    /// The monitor that hands off stuck workers, if handoff is on
+    /// ([`Config::handoff`]); run it on a thread of its own with
+    /// [`Monitor::run`].
+    pub fn monitor(&self) -> Option<Monitor> {
+        let threshold = self.shared.config.handoff?;
+        Some(Monitor::new(self.clone(), threshold))
     }
 
     /// Finishes shutdown after the workers have exited (or been given up

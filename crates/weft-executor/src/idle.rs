@@ -140,6 +140,11 @@ impl Idle {
         lock(&self.sleepers).contains(&worker)
     }
 
+    /// How many workers are not asleep now (for the monitor).
+    pub(crate) fn num_unparked_now(&self) -> usize {
+        Self::num_unparked(self.state.load(SeqCst))
+    }
+
     /// How many workers are searching now (for metrics and tests).
     pub(crate) fn num_searching_now(&self) -> usize {
         Self::num_searching(self.state.load(SeqCst))

@@ -16,9 +16,15 @@
 //! * `park.rs`: how a worker sleeps, in the driver or on a condvar.
 //! * `queue.rs`: the queues (crossbeam, or a loom-visible stand-in).
 //!
-//! This crate has no threads of its own and no `unsafe`: the caller starts
-//! a thread per [`Worker`] (so it can name it and set up its context), and
-//! the task's unsafe code lives in `weft-task`.
+//! * `core_cell.rs`: who owns a worker's core, and how it moves to another
+//!   thread (the crate's only `unsafe`, argued there).
+//! * `monitor.rs`: automatic handoff of a worker stuck in one poll.
+//! * `slow.rs`: debug mode's slow-poll and starved-task reports.
+//!
+//! This crate starts no threads of its own: the caller starts a thread per
+//! [`Worker`] (so it can name it and set up its context), and provides a
+//! [`ThreadSource`] for the workers handed off later and a thread for the
+//! [`Monitor`]. The task's unsafe code lives in `weft-task`.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -34,17 +40,19 @@
 //! handle.finish_shutdown();
 //! ```
 #![deny(unsafe_op_in_unsafe_fn)]
-#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod block_on;
 pub mod context;
+mod core_cell;
 mod driver;
 mod handle;
 mod idle;
 mod metrics;
+mod monitor;
 mod park;
 mod queue;
+mod slow;
 mod sync;
 mod worker;
 
@@ -58,6 +66,8 @@ pub use weft_task::foreign;
 
 pub use block_on::block_on;
 pub use driver::{CondvarDriver, Driver};
-pub use handle::{Config, Handle, Worker};
+pub use handle::{Config, Handle, Worker, DEFAULT_HANDOFF};
 pub use metrics::{ExecutorMetrics, WorkerMetrics};
-pub use worker::is_worker_thread;
+pub use monitor::{Monitor, ReservedThread, ThreadSource};
+pub use slow::{SlowPoll, SlowPollHook, SlowPollKind};
+pub use worker::{block_in_place, is_worker_thread};

@@ -62,6 +62,9 @@ pub struct ExecutorMetrics {
     pub alive_tasks: usize,
     /// Workers searching for work to steal right now.
     pub searching_workers: usize,
+    /// Workers handed to another thread so far (a poll stuck past the
+    /// handoff threshold, or `block_in_place`).
+    pub handoffs: u64,
 }
 
 impl ExecutorMetrics {
@@ -80,6 +83,7 @@ impl ExecutorMetrics {
             injector_depth: shared.injector.len(),
             alive_tasks: shared.owned.len(),
             searching_workers: shared.idle.num_searching_now(),
+            handoffs: shared.handoffs.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 }

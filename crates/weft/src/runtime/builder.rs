@@ -10,6 +10,10 @@ use super::Runtime;
 
 pub(crate) type Callback = Arc<dyn Fn() + Send + Sync + 'static>;
 
+/// The default slow-poll threshold of debug mode: asyncio's
+/// `slow_callback_duration` (100 ms).
+pub const DEFAULT_SLOW_POLL_THRESHOLD: Duration = Duration::from_millis(100);
+
 /// Configures and builds a [`Runtime`].
 ///
 /// ```
@@ -35,6 +39,10 @@ pub struct Builder {
     pub(crate) event_interval: u32,
     pub(crate) max_blocking_threads: usize,
     pub(crate) thread_keep_alive: Duration,
+    pub(crate) handoff: Option<Duration>,
+    pub(crate) debug: bool,
+    pub(crate) slow_poll_threshold: Option<Duration>,
+    pub(crate) on_slow_poll: Option<Arc<weft_executor::SlowPollHook>>,
 }
 
 impl Default for Builder {
@@ -50,6 +58,10 @@ impl Default for Builder {
             event_interval: defaults.event_interval,
             max_blocking_threads: weft_blocking::DEFAULT_MAX_THREADS,
             thread_keep_alive: weft_blocking::DEFAULT_KEEP_ALIVE,
+            handoff: defaults.handoff,
+            debug: false,
+            slow_poll_threshold: None,
+            on_slow_poll: None,
         }
     }
 }
@@ -163,16 +175,90 @@ impl Builder {
         self
     }
 
+    /// Automatic handoff: a worker stuck this long in one task's poll (a
+    /// blocking call, a long computation without `.await`) has its queue,
+    /// its LIFO slot and its turn at driving I/O and timers handed to
+    /// another thread, so the other tasks, the timers and the sockets do not
+    /// wait for it. The stuck thread finishes that one poll and retires.
+    ///
+    /// `None` switches it off (tasks queued behind a blocking poll then wait
+    /// for it, as in other runtimes). Default:
+    /// [`DEFAULT_HANDOFF`](crate::runtime::DEFAULT_HANDOFF), 10 ms.
+    /// [`crate::task::block_in_place`] hands off at once, whatever this says.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = weft::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .handoff(Some(Duration::from_millis(5)))
+    ///     .build()?;
+    /// # drop(rt);
+    /// let off = weft::Builder::new_multi_thread().handoff(None).build()?;
+    /// # drop(off);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the threshold is zero.
+    #[track_caller]
+    pub fn handoff(&mut self, threshold: Option<Duration>) -> &mut Self {
+        assert!(
+            threshold != Some(Duration::ZERO),
+            "handoff(Some(Duration::ZERO)): a zero threshold would hand off every poll; \
+             use a threshold of a few milliseconds, or None to switch handoff off"
+        );
+        self.handoff = threshold;
+        self
+    }
+
+    /// Debug mode (asyncio's `loop.set_debug`): polls that run, and tasks
+    /// that wait to be polled, longer than the slow-poll threshold (default
+    /// 100 ms, see [`slow_poll_threshold`](Self::slow_poll_threshold)) are
+    /// reported, to [`on_slow_poll`](Self::on_slow_poll) or as one line on
+    /// stderr naming the task, its name, where it was spawned and how long.
+    ///
+    /// Also switched on by the environment variable `WEFT_DEBUG=1` when the
+    /// runtime is built. Costs two clock reads per poll and one per wake.
+    pub fn debug(&mut self, on: bool) -> &mut Self {
+        self.debug = on;
+        self
+    }
+
+    /// The threshold of debug mode's reports; setting it turns the reports
+    /// on without the rest of debug mode.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = weft::Runtime::builder().slow_poll_threshold(Duration::from_millis(50)).build()?;
+    /// # drop(rt);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.slow_poll_threshold = Some(threshold);
+        self
+    }
+
+    /// Receives debug mode's reports instead of stderr; see
+    /// [`SlowPoll`](crate::runtime::SlowPoll). A panic in it is contained.
+    pub fn on_slow_poll(
+        &mut self,
+        f: impl Fn(&weft_executor::SlowPoll) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.on_slow_poll = Some(Arc::new(f));
+        self
+    }
+
+    pub(crate) fn debug_enabled(&self) -> bool {
+        self.debug || std::env::var_os("WEFT_DEBUG").is_some_and(|v| v == "1")
+    }
+
     /// Starts the runtime's threads.
     ///
     /// Errors if the OS refuses to start a thread; the threads already
     /// started are shut down.
     pub fn build(&mut self) -> io::Result<Runtime> {
         Runtime::start(self)
-    }
-
-    pub(crate) fn worker_name(&self, index: usize) -> String {
-        format!("{}-worker-{index}", self.thread_name)
     }
 
     pub(crate) fn blocking_name(&self) -> Arc<dyn Fn() -> String + Send + Sync> {
@@ -191,47 +277,6 @@ impl fmt::Debug for Builder {
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("thread_keep_alive", &self.thread_keep_alive)
             .finish_non_exhaustive()
-    }
-}
-
-/// A counter of live threads that can be waited on with a timeout.
-#[derive(Default)]
-pub(crate) struct Latch {
-    live: std::sync::Mutex<usize>,
-    changed: std::sync::Condvar,
-}
-
-impl Latch {
-    pub(crate) fn add(&self) {
-        *self.live.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-    }
-
-    pub(crate) fn done(&self) {
-        *self.live.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-        self.changed.notify_all();
-    }
-
-    /// Waits until no thread is live; `false` on timeout.
-    pub(crate) fn wait(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| std::time::Instant::now() + t);
-        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        while *live > 0 {
-            match deadline {
-                None => live = self.changed.wait(live).unwrap_or_else(|e| e.into_inner()),
-                Some(d) => {
-                    let now = std::time::Instant::now();
-                    if now >= d {
-                        return false;
-                    }
-                    live = self
-                        .changed
-                        .wait_timeout(live, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
-                }
-            }
-        }
-        true
     }
 }
 

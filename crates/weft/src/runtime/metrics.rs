@@ -54,6 +54,13 @@ impl RuntimeMetrics {
         self.exec.alive_tasks
     }
 
+    /// How many times a worker was handed to another thread: its poll was
+    /// stuck past the handoff threshold (`Builder::handoff`), or it called
+    /// [`block_in_place`](crate::task::block_in_place).
+    pub fn handoffs(&self) -> u64 {
+        self.exec.handoffs
+    }
+
     /// Blocking-pool threads alive (running a closure or idle).
     pub fn blocking_threads(&self) -> usize {
         self.blocking.threads_alive

@@ -22,21 +22,21 @@ mod builder;
 pub(crate) mod context;
 pub(crate) mod handle;
 mod metrics;
+mod threads;
 
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
 pub use builder::Builder;
+pub use builder::DEFAULT_SLOW_POLL_THRESHOLD;
 pub use context::EnterGuard;
 pub use handle::{Handle, TryCurrentError};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
+pub use weft_executor::{SlowPoll, SlowPollKind, DEFAULT_HANDOFF};
 pub use weft_task::PanicReport;
-
-use builder::Latch;
 
 use crate::task::JoinHandle;
 
@@ -58,8 +58,7 @@ use crate::task::JoinHandle;
 /// ```
 pub struct Runtime {
     handle: Handle,
-    threads: Vec<thread::JoinHandle<()>>,
-    live: Arc<Latch>,
+    threads: threads::Threads,
     shut_down: bool,
 }
 
@@ -76,20 +75,37 @@ impl Runtime {
 
     pub(crate) fn start(b: &Builder) -> io::Result<Runtime> {
         let id = builder::next_runtime_id();
+        let debug = b.debug_enabled();
         let config = weft_executor::Config {
             workers: b
                 .worker_threads
                 .unwrap_or_else(|| weft_executor::Config::default().workers),
             global_queue_interval: b.global_queue_interval,
             event_interval: b.event_interval,
+            handoff: b.handoff,
+            slow_poll_threshold: b
+                .slow_poll_threshold
+                .or(debug.then_some(builder::DEFAULT_SLOW_POLL_THRESHOLD)),
+            on_slow_poll: b.on_slow_poll.clone(),
             ..weft_executor::Config::default()
         };
         let reactor = Arc::new(weft_reactor::Reactor::new()?);
         let reactor_handle = reactor.handle();
         let (exec, workers) = weft_executor::Handle::new(config, reactor);
+        let mut threads = None;
         let handle = Handle {
             inner: Arc::new_cyclic(|weak: &std::sync::Weak<handle::Inner>| {
                 let blocking = blocking_pool(b, weak.clone());
+                threads = Some(threads::Threads::new(
+                    weak.clone(),
+                    threads::ThreadConfig {
+                        name: b.thread_name.clone(),
+                        stack_size: b.thread_stack_size,
+                        on_start: b.on_thread_start.clone(),
+                        on_stop: b.on_thread_stop.clone(),
+                        keep_alive: b.thread_keep_alive,
+                    },
+                ));
                 handle::Inner {
                     exec,
                     reactor: reactor_handle,
@@ -98,60 +114,25 @@ impl Runtime {
                 }
             }),
         };
+        let threads = threads.expect("set in new_cyclic");
+        handle.inner.exec.set_thread_source(Arc::new(threads.clone()));
         // Host names given to bind/connect resolve on the blocking pool.
         let pool = handle.inner.blocking.clone();
         handle.inner.reactor.set_resolver(Arc::new(move |name: String| {
             let job = pool.spawn_blocking(move || crate::net::resolve_blocking(&name));
             Box::pin(async move { job.await? })
         }));
-        let mut rt = Runtime {
+        let rt = Runtime {
             handle,
-            threads: Vec::new(),
-            live: Arc::new(Latch::default()),
+            threads,
             shut_down: false,
         };
-        for (index, worker) in workers.into_iter().enumerate() {
-            let mut tb = thread::Builder::new().name(b.worker_name(index));
-            if let Some(size) = b.thread_stack_size {
-                tb = tb.stack_size(size);
-            }
-            let handle = rt.handle.clone();
-            let live = rt.live.clone();
-            let (start, stop) = (b.on_thread_start.clone(), b.on_thread_stop.clone());
-            live.add();
-            let spawned = tb.spawn(move || {
-                // Counts the thread out even if a hook panics.
-                struct Done(Arc<Latch>);
-                impl Drop for Done {
-                    fn drop(&mut self) {
-                        self.0.done();
-                    }
-                }
-                let _done = Done(live);
-                // The hooks are the user's: a panic in one is contained, and
-                // the worker still runs (its queue would be lost otherwise).
-                if let Some(f) = &start {
-                    weft_task::foreign::contain("an on_thread_start hook", || f());
-                }
-                {
-                    let _cx = handle.enter();
-                    worker.run();
-                }
-                if let Some(f) = &stop {
-                    weft_task::foreign::contain("an on_thread_stop hook", || f());
-                }
-            });
-            match spawned {
-                Ok(t) => rt.threads.push(t),
-                Err(e) => {
-                    rt.live.done();
-                    // Dropping `rt` shuts down the workers already started.
-                    return Err(io::Error::new(
-                        e.kind(),
-                        format!("weft: could not start worker thread {index}: {e}"),
-                    ));
-                }
-            }
+        // Dropping `rt` on an error shuts down what was started.
+        for worker in workers {
+            rt.threads.start_worker(worker)?;
+        }
+        if let Some(monitor) = rt.handle.inner.exec.monitor() {
+            rt.threads.start_helper("monitor", move || monitor.run())?;
         }
         Ok(rt)
     }
@@ -258,14 +239,9 @@ impl Runtime {
         let remaining = || deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
         let exec = &self.handle.inner.exec;
         exec.shutdown();
-        if self.live.wait(remaining()) {
-            for t in self.threads.drain(..) {
-                let _ = t.join();
-            }
-        } else {
-            // Detach the stuck threads; they exit when their poll returns.
-            self.threads.clear();
-        }
+        // Joins every thread that has left the runtime's code in time; a
+        // thread stuck in a poll past the timeout finishes on its own.
+        self.threads.shutdown(remaining());
         exec.finish_shutdown();
         // Queued blocking closures are dropped (their handles resolve to
         // Cancelled); running ones are waited for, within what is left of
@@ -304,7 +280,7 @@ impl Drop for Runtime {
             return;
         }
         if weft_executor::is_worker_thread() {
-            if thread::panicking() {
+            if std::thread::panicking() {
                 self.shutdown(Some(Duration::ZERO));
                 return;
             }

@@ -5,12 +5,50 @@
 //! [`JoinError`] (the task panicked, or was aborted). Dropping the handle
 //! detaches the task: it runs on.
 
+mod builder;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 pub use weft_task::coop::consume_budget;
 pub use weft_task::{AbortHandle, Id, JoinError, JoinHandle};
+
+/// Runs a blocking `f` from inside a task without stalling the runtime.
+///
+/// On a worker of a multi-thread runtime, the worker (its queue, its LIFO
+/// slot, its turn at driving I/O and timers) is first handed to another
+/// thread, which carries on with the other tasks while `f` blocks this one;
+/// no threshold is waited for, whether or not automatic handoff
+/// (`Builder::handoff`) is on. The task itself continues on this thread
+/// after `f` returns, until its poll ends; then the thread retires. Outside
+/// a worker (in `block_on`, on a blocking-pool thread) it just runs `f`.
+///
+/// Prefer [`crate::spawn_blocking`] when the blocking work does not need
+/// the task's borrowed state: it costs no handoff.
+///
+/// ```
+/// use std::time::Duration;
+/// let rt = weft::Runtime::builder().worker_threads(1).build()?;
+/// rt.block_on(async {
+///     let ticker = weft::spawn(async {
+///         weft::time::sleep(Duration::from_millis(10)).await;
+///     });
+///     let blocker = weft::spawn(async {
+///         // The ticker's worker moves to another thread during the sleep.
+///         weft::task::block_in_place(|| std::thread::sleep(Duration::from_millis(100)));
+///     });
+///     ticker.await.unwrap();
+///     blocker.await.unwrap();
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    weft_executor::block_in_place(f)
+}
 
 /// The id of the task this code runs in.
 ///
@@ -47,6 +85,7 @@ pub fn try_id() -> Option<Id> {
 }
 
 pub use crate::spawn;
+pub use builder::Builder;
 
 /// Yields to the scheduler: the task runs again after the tasks already
 /// waiting *and* after the runtime has polled I/O and timers.
