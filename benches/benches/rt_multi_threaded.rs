@@ -1,7 +1,8 @@
 //! The multi-threaded scheduler workloads of tokio's own
 //! `benches/rt_multi_threaded.rs`, at tokio's counts, run on weft, tokio and
 //! smol side by side: one criterion group per workload, one function per
-//! runtime (`weft`, `tokio`, `smol`).
+//! runtime (`weft`, `tokio`, `smol`, and `weft-handoff-off`: weft with
+//! automatic handoff switched off, to show what handoff costs).
 //!
 //! Every runtime gets two worker threads:
 //!
@@ -141,6 +142,38 @@ impl Spawner for WeftSpawner {
     }
     fn yield_now(self) -> impl Future<Output = ()> + Send {
         weft::task::yield_now()
+    }
+}
+
+/// weft with automatic handoff switched off: the same scheduler without the
+/// monitor and the per-poll handoff word, to measure what handoff costs.
+struct WeftHandoffOff(Weft);
+
+impl Rt for WeftHandoffOff {
+    const NAME: &'static str = "weft-handoff-off";
+    type Join<T: Send + 'static> = Unwrap<weft::task::JoinHandle<T>>;
+    type Spawner = WeftSpawner;
+
+    fn new() -> Self {
+        let rt = weft::Runtime::builder()
+            .worker_threads(weft_benches::WORKERS)
+            .handoff(None)
+            .build()
+            .unwrap();
+        WeftHandoffOff(Weft(rt))
+    }
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.0.block_on(f)
+    }
+    fn spawn<F>(&self, f: F) -> Self::Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.0.spawn(f)
+    }
+    fn spawner(&self) -> WeftSpawner {
+        WeftSpawner
     }
 }
 
@@ -504,6 +537,7 @@ macro_rules! workload {
         // Iterations take milliseconds: equal-size samples.
         g.sampling_mode(SamplingMode::Flat);
         $f::<Weft>(&mut g);
+        $f::<WeftHandoffOff>(&mut g);
         $f::<Tokio>(&mut g);
         $f::<Smol>(&mut g);
         g.finish();

@@ -1,8 +1,10 @@
 //! The `Driver` trait: how an idle worker parks.
 //!
 //! The executor never blocks a worker on its own. An idle worker asks the
-//! runtime's [`Driver`] to park it, with the deadline of the next timer as an
-//! optional timeout. At most one worker at a time is inside
+//! runtime's [`Driver`] to park it: the executor passes no timeout (block
+//! until there is something to do) or a zero one (process what is ready,
+//! without blocking); a driver with timers of its own (the reactor) bounds
+//! a blocking park by its next timer itself. At most one worker at a time is inside
 //! [`Driver::park`]; the executor guarantees this with a lock, so a driver may
 //! assume a single parked thread (this is what lets the reactor hand one
 //! `mio::Poll` to whichever worker is idle). Every other idle worker sleeps on
@@ -19,10 +21,12 @@ use crate::sync::{lock, wait, wait_timeout, Condvar, Mutex};
 ///
 /// # Contract
 ///
-/// * `park` blocks the calling thread until [`unpark`](Driver::unpark) is
-///   called, the timeout elapses, or the driver has made progress that may
-///   have woken a task (an I/O event, an expired timer). Spurious returns are
-///   allowed; the executor re-checks its queues after every return.
+/// * `park(None)` blocks the calling thread until [`unpark`](Driver::unpark)
+///   is called or the driver has made progress that may have woken a task
+///   (an I/O event, an expired timer of its own). Spurious returns are
+///   allowed; the executor re-checks its queues after every return. (The
+///   executor passes only `None` or `Some(Duration::ZERO)`; another timeout
+///   bounds the block, for drivers used on their own.)
 /// * `park(Some(Duration::ZERO))` must not block: it processes whatever is
 ///   ready and returns. A busy runtime uses it to poll I/O every few ticks.
 /// * `unpark` may be called from any thread, at any time. If no thread is

@@ -29,17 +29,18 @@
 //! * [`time`]: `sleep`, `timeout`, `interval` on a hierarchical wheel.
 //! * [`io`]: re-exports of the I/O traits and their extension traits.
 //!
-//! The protocols (readiness with ticks, timer cancel versus fire, the
-//! parked/notified state in front of the poller) are described in the docs
-//! of the private modules `io_driver::scheduled_io`, `time::entry` and
-//! `park`, and checked by the loom models in `loom-tests/tests/reactor_*.rs`.
+//! The protocols (readiness with ticks, timer cancel versus fire) are
+//! described in the docs of the private modules `io_driver::scheduled_io`
+//! and `time::entry`, and checked by the loom models in
+//! `loom-tests/tests/reactor_*.rs`. Parking is the executor's one sleep
+//! protocol (`weft-executor`'s `park.rs`); the reactor's part of it is a
+//! blocking `mio::Poll::poll` and a `mio::Waker`.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod context;
 mod io_driver;
-mod park;
 mod reactor;
 mod sync;
 mod wake_list;

@@ -1,11 +1,10 @@
 //! What the loom models in `loom-tests/tests/reactor_*.rs` drive.
 //!
 //! Not a public API: these are the crate's real protocol types (readiness,
-//! timer entries, the park state machine), exposed so that the models run
+//! timer entries), exposed so that the models run
 //! the same code as the reactor, with loom's atomics and locks swapped in by
 //! the `sync` shim.
 
 pub use crate::io_driver::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo};
-pub use crate::park::Parker;
 pub use crate::time::entry::{Fired, Registered, TimerShared, Timers};
 pub use crate::wake_list::WakeList;

@@ -3,14 +3,13 @@
 //! # Parking
 //!
 //! The executor calls [`Driver::park`] from at most one idle worker at a
-//! time. [`Reactor::park`]:
+//! time, with no timeout (block) or a zero one (poll). [`Reactor::park`]:
 //!
 //! 1. asks the timers how long it may sleep (the next wheel expiration) and
 //!    takes the minimum with the executor's timeout; the timers record that
 //!    the poller is asleep until then, so that a new, earlier timer wakes it
 //!    (see [`crate::time`]);
-//! 2. goes through the [`Parker`] state machine and blocks in
-//!    `mio::Poll::poll` (see [`crate::park`] for why an unpark is never lost);
+//! 2. blocks in `mio::Poll::poll`;
 //! 3. copies the events out and releases the poller lock, then dispatches
 //!    them: under the registration lock, each event's token is checked
 //!    against the slot's generation, its readiness is recorded and the
@@ -19,8 +18,12 @@
 //!    ever runs under a reactor lock;
 //! 4. fires expired timers, again in batches outside the lock.
 //!
-//! [`Driver::unpark`] goes through the [`Parker`]: the `mio::Waker` syscall
-//! happens only when a thread is actually parked.
+//! [`Driver::unpark`] is a `mio::Waker::wake`: an eventfd write that stays
+//! readable until the next poll consumes it, so an unpark made before the
+//! poll blocks still ends it (the token semantics the [`Driver`] contract
+//! asks for). The executor's parker (its one sleep protocol) calls it only
+//! when a worker is actually parked in the driver, so the syscall is not
+//! paid when nobody sleeps.
 //!
 //! # Shutdown
 //!
@@ -42,7 +45,6 @@ use weft_executor::Driver;
 use crate::io_driver::registration_set::{RegistrationSet, WAKE_TOKEN};
 use crate::io_driver::scheduled_io::{Ready, ScheduledIo};
 use crate::net::addr::Resolver;
-use crate::park::Parker;
 use crate::time::entry::Timers;
 use crate::wake_list::WakeList;
 
@@ -61,7 +63,6 @@ pub(crate) struct Inner {
     poller: Mutex<Poller>,
     pub(crate) registry: Registry,
     waker: mio::Waker,
-    parker: Parker,
     pub(crate) registrations: Mutex<RegistrationSet>,
     pub(crate) timers: Timers,
     is_shutdown: AtomicBool,
@@ -126,7 +127,6 @@ impl Reactor {
             }),
             registry,
             waker,
-            parker: Parker::new(),
             registrations: Mutex::new(RegistrationSet::new()),
             timers: Timers::new(Instant::now()),
             is_shutdown: AtomicBool::new(false),
@@ -159,20 +159,6 @@ impl Driver for Reactor {
     }
 }
 
-impl Driver for Handle {
-    fn park(&self, timeout: Option<Duration>) {
-        self.inner.park(timeout);
-    }
-
-    fn unpark(&self) {
-        self.inner.unpark();
-    }
-
-    fn shutdown(&self) {
-        self.inner.shutdown();
-    }
-}
-
 fn min_timeout(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -188,14 +174,12 @@ impl Inner {
         let blocking = timeout != Some(Duration::ZERO);
         let timer_timeout = self.timers.before_park(Instant::now(), blocking);
         let timeout = min_timeout(timeout, timer_timeout);
-        self.parker.park(timeout, |timeout| {
-            if let Err(e) = poll.poll(events, timeout) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    panic!("weft reactor: mio::Poll::poll failed: {e}");
-                }
-                events.clear();
+        if let Err(e) = poll.poll(events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                panic!("weft reactor: mio::Poll::poll failed: {e}");
             }
-        });
+            events.clear();
+        }
         self.timers.after_park();
         // Copy the events out so that no wakers run under the poller lock.
         let mut ready = std::mem::take(ready);
@@ -240,7 +224,7 @@ impl Inner {
     }
 
     fn unpark(&self) {
-        self.parker.unpark(|| self.wake_poller());
+        self.wake_poller();
     }
 
     pub(crate) fn wake_poller(&self) {

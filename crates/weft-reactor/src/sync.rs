@@ -1,9 +1,9 @@
 //! The one place where atomics and locks come from: std normally, loom under
 //! `cfg(loom)`, so the loom models in `loom-tests/tests/reactor_*.rs` check
-//! the real readiness, timer and parking code.
+//! the real readiness and timer code.
 //!
 //! Only the concurrent protocols go through this shim (readiness state and
-//! wakers, timer entries and the wheel lock, the park state machine). The
+//! wakers, timer entries and the wheel lock). The
 //! `mio::Poll` itself and the thread-local context are plain std: loom never
 //! runs them.
 
