@@ -60,7 +60,10 @@ fn executor(workers: usize) -> (Handle, Vec<thread::JoinHandle<()>>, std::sync::
     let (handle, workers) = Handle::new(config, std::sync::Arc::new(CondvarDriver::new()));
     let threads = std::sync::Arc::new(LoomThreads::default());
     handle.set_thread_source(std::sync::Arc::new(Source(threads.clone())));
-    let first = workers.into_iter().map(|w| thread::spawn(move || w.run())).collect();
+    let first = workers
+        .into_iter()
+        .map(|w| thread::spawn(move || w.run()))
+        .collect();
     (handle, first, threads)
 }
 

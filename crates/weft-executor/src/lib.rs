@@ -66,7 +66,7 @@ pub use weft_task::foreign;
 
 pub use block_on::block_on;
 pub use driver::{CondvarDriver, Driver};
-pub use handle::{Config, Handle, Worker, DEFAULT_HANDOFF};
+pub use handle::{Config, Handle, UnhandledPanicHook, Worker, DEFAULT_HANDOFF};
 pub use metrics::{ExecutorMetrics, WorkerMetrics};
 pub use monitor::{Monitor, ReservedThread, ThreadSource};
 pub use slow::{SlowPoll, SlowPollHook, SlowPollKind};
