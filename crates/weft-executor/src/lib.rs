@@ -48,6 +48,7 @@ mod core_cell;
 mod driver;
 mod handle;
 mod idle;
+pub mod local;
 mod metrics;
 mod monitor;
 mod park;

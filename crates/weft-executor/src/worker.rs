@@ -507,7 +507,8 @@ fn run_loop_until<F: std::future::Future>(
             if let std::task::Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut main_cx)) {
                 return Some(out);
             }
-            continue;
+            // On to a task: a future woken again during its own poll (one
+            // that runs local tasks in batches) must not starve the queue.
         }
         let tick = cx.core(|core| {
             core.tick = core.tick.wrapping_add(1);

@@ -230,3 +230,82 @@ fn a_current_thread_runtime_can_run_again_after_block_on_returns() {
         assert_eq!(v, i * 2);
     }
 }
+
+#[test]
+fn spawn_local_runs_futures_with_rc_state_on_the_calling_thread() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let rt = rt();
+    let here = std::thread::current().id();
+    let (sum, threads) = rt.block_on(async move {
+        let state = Rc::new(RefCell::new(Vec::new()));
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let state = state.clone();
+                weft::task::spawn_local(async move {
+                    weft::time::sleep(Duration::from_millis(1)).await;
+                    // Woken from the blocking pool's thread.
+                    let v = weft::spawn_blocking(move || i * 2).await.unwrap();
+                    state.borrow_mut().push(v);
+                    std::thread::current().id()
+                })
+            })
+            .collect();
+        let mut threads = Vec::new();
+        for t in tasks {
+            threads.push(t.await.unwrap());
+        }
+        let sum: i32 = state.borrow().iter().sum();
+        (sum, threads)
+    });
+    assert_eq!(sum, (0..50).map(|i| i * 2).sum());
+    assert!(threads.iter().all(|t| *t == here));
+}
+
+#[test]
+fn spawn_local_elsewhere_panics_saying_where_it_works() {
+    let message = |r: std::thread::Result<()>| {
+        let p = r.unwrap_err();
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap()
+    };
+    let plain = message(std::panic::catch_unwind(|| {
+        drop(weft::task::spawn_local(async {}));
+    }));
+    assert!(plain.contains("new_current_thread"), "{plain}");
+    let multi = weft::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let inside = message(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        multi.block_on(async { drop(weft::task::spawn_local(async {})) })
+    })));
+    assert!(inside.contains("current-thread runtime"), "{inside}");
+}
+
+#[test]
+fn local_tasks_left_pending_go_on_at_the_next_block_on_and_drop_on_this_thread() {
+    use std::rc::Rc;
+    let rt = rt();
+    let here = std::thread::current().id();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let progressed = Rc::new(std::cell::Cell::new(0));
+    let p = progressed.clone();
+    let d = Dropped(dropped.clone(), here);
+    rt.block_on(async move {
+        weft::task::spawn_local(async move {
+            let _d = d;
+            loop {
+                weft::time::sleep(Duration::from_millis(2)).await;
+                p.set(p.get() + 1);
+            }
+        });
+    });
+    let before = progressed.get();
+    rt.block_on(async { weft::time::sleep(Duration::from_millis(30)).await });
+    assert!(progressed.get() > before, "the local task did not run again");
+    drop(rt);
+    assert_eq!(dropped.load(Ordering::SeqCst), 1);
+}

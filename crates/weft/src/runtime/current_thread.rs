@@ -23,10 +23,14 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use weft_executor::Worker;
 
+use weft_executor::local::LocalShared;
+
 /// The loop's worker while no thread runs it, and the `block_on` calls
 /// waiting for it.
 pub(crate) struct Loop {
     slot: Mutex<Slot>,
+    /// The local sets (`spawn_local`) of the threads that ran `block_on`.
+    locals: Mutex<Vec<Arc<LocalShared>>>,
 }
 
 struct Slot {
@@ -41,7 +45,21 @@ impl Loop {
                 worker: Some(worker),
                 waiters: Vec::new(),
             }),
+            locals: Mutex::new(Vec::new()),
         }
+    }
+
+    /// This thread's local set, made on first use.
+    pub(crate) fn local_set(&self, exec: &weft_executor::Handle) -> Arc<LocalShared> {
+        let me = std::thread::current().id();
+        let mut locals = self.locals.lock().unwrap_or_else(|e| e.into_inner());
+        locals.retain(|s| !s.is_closed());
+        if let Some(s) = locals.iter().find(|s| s.owner() == me) {
+            return s.clone();
+        }
+        let s = LocalShared::new(exec.clone());
+        locals.push(s.clone());
+        s
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
@@ -114,6 +132,15 @@ impl Loop {
             // Returns at once: the flag is up. Cancels every task here.
             let _ = worker.run_until(pin!(std::future::ready(())));
             self.give_back(worker);
+        }
+        // This thread's local tasks; other threads' close when they exit.
+        let me = std::thread::current().id();
+        let mine: Vec<_> = {
+            let locals = self.locals.lock().unwrap_or_else(|e| e.into_inner());
+            locals.iter().filter(|s| s.owner() == me).cloned().collect()
+        };
+        for set in mine {
+            set.close();
         }
     }
 }

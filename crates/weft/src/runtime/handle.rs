@@ -151,7 +151,8 @@ impl Handle {
         let future = std::pin::pin!(future);
         let mut future = super::unhandled::Watched::new(&inner.fatal, future);
         if let Some(lp) = &inner.local {
-            if let Some(out) = lp.block_on(&mut future) {
+            let set = lp.local_set(&inner.exec);
+            if let Some(out) = lp.block_on(weft_executor::local::RunLocal::new(set, &mut future)) {
                 return out;
             }
             // Shut down meanwhile: the tasks are cancelled; finish the
