@@ -146,7 +146,10 @@ macro_rules! workload {
             g.bench_function("weft", |b| b.iter(|| rt.block_on($work(Weft))));
         }
         {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             g.bench_function("tokio", |b| b.iter(|| rt.block_on($work(Tokio))));
         }
         {
