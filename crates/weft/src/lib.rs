@@ -25,7 +25,8 @@ pub mod time {
     //!
     //! A hierarchical timing wheel (6 levels of 64 slots at 1 ms) gives O(1)
     //! insert and cancel; expired timers are woken in batches by the worker
-    //! that drives the reactor. See `weft_reactor::time` for the details.
+    //! that drives the reactor; a timer never fires before its deadline, and
+    //! fires within about a millisecond after it on an idle runtime.
     //!
     //! ```
     //! use std::time::Duration;
