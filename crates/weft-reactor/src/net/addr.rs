@@ -214,7 +214,7 @@ where
             Err(io::Error::new(
                 kind,
                 format!(
-                    "could not {verb} {what}: all {n} addresses it resolved to failed: {}",
+                    "could not {verb} {what}: each of its {n} addresses failed: {}",
                     each.join("; ")
                 ),
             ))
