@@ -51,6 +51,8 @@ pub mod io {
 
 pub mod net;
 
+pub mod compat;
+
 pub mod blocking {
     //! Pools for blocking and CPU-bound work.
     //!

@@ -22,6 +22,8 @@
 //! * every type gives its descriptor (`AsFd`, `AsRawFd`), so
 //!   `socket2::SockRef::from(&stream)` reaches any socket option, and
 //!   `into_std` deregisters it and hands back the std type;
+//! * with the `tokio-io` feature, the streams (and TCP's split halves)
+//!   also implement `tokio::io::AsyncRead` and `AsyncWrite`;
 //! * errors of `bind`, `connect` and lookups name the address or host
 //!   that failed, keeping the OS error's `io::ErrorKind`.
 //!
@@ -32,6 +34,8 @@
 pub(crate) mod addr;
 mod fd;
 mod tcp;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 mod udp;
 #[cfg(unix)]
 mod unix;
