@@ -25,10 +25,9 @@ type BoxError = Box<dyn Error + Send + Sync>;
 async fn echo(stream: TcpStream) -> Result<(), BoxError> {
     let mut ws = tokio_tungstenite::accept_async(stream).await?;
     while let Some(msg) = ws.next().await {
-        match msg? {
-            m @ (Message::Text(_) | Message::Binary(_)) => ws.send(m).await?,
-            // tungstenite answers pings and closes by itself.
-            _ => {}
+        // tungstenite answers pings and closes by itself.
+        if let m @ (Message::Text(_) | Message::Binary(_)) = msg? {
+            ws.send(m).await?;
         }
     }
     Ok(())
@@ -93,11 +92,9 @@ async fn client(addr: SocketAddr, id: usize) -> Result<(), BoxError> {
         other => return Err(format!("client {id}: wanted a pong, got {other:?}").into()),
     }
     ws.close(None).await?;
-    // After the close handshake the stream ends.
+    // The server's close frame answers ours; then the stream ends.
     while let Some(msg) = ws.next().await {
-        if let Message::Close(_) = msg? {
-            continue;
-        }
+        msg?;
     }
     Ok(())
 }
