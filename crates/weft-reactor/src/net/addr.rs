@@ -42,7 +42,7 @@ pub enum ToAddrs {
 ///
 /// ```
 /// use std::net::SocketAddr;
-/// use weft_reactor::net::ToSocketAddrs;
+/// use weft::net::ToSocketAddrs;
 /// fn takes<A: ToSocketAddrs>(_: A) {}
 /// takes("127.0.0.1:80");
 /// takes(("127.0.0.1", 80));

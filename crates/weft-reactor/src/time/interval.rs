@@ -56,7 +56,7 @@ impl MissedTickBehavior {
 /// ```no_run
 /// # async fn demo() {
 /// use std::time::Duration;
-/// let mut every = weft_reactor::time::interval(Duration::from_millis(10));
+/// let mut every = weft::time::interval(Duration::from_millis(10));
 /// every.tick().await; // at once
 /// every.tick().await; // 10 ms later
 /// # }
@@ -73,7 +73,7 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// ```no_run
 /// # async fn demo() {
-/// use weft_reactor::time::{interval_at, Duration, Instant};
+/// use weft::time::{interval_at, Duration, Instant};
 /// let mut every = interval_at(Instant::now() + Duration::from_millis(5), Duration::from_millis(10));
 /// every.tick().await;
 /// # }
