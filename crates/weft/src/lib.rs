@@ -52,6 +52,19 @@ pub mod io {
 
 pub mod net;
 
+pub mod compat;
+
+pub mod guide {
+    //! Guides: weft for readers who know another runtime.
+    //!
+    //! * [`coming_from_tokio`]: tokio's items and weft's, the adapters, and
+    //!   what needs a tokio runtime.
+
+    pub mod coming_from_tokio {
+        #![doc = include_str!("guide/coming_from_tokio.md")]
+    }
+}
+
 pub mod blocking {
     //! Pools for blocking and CPU-bound work.
     //!

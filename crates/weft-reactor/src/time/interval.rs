@@ -11,6 +11,8 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
+use futures_core::Stream;
+
 use super::sleep::{sleep_until, Sleep};
 
 /// Lateness tolerated before a tick counts as missed (tokio's figure: timer
@@ -152,5 +154,15 @@ mod tests {
         assert_eq!(next, t0 + Duration::from_millis(40));
         assert_eq!(MissedTickBehavior::Delay.next_timeout(t0, now, p), now + p);
         assert_eq!(MissedTickBehavior::Burst.next_timeout(t0, now, p), t0 + p);
+    }
+}
+
+/// An endless stream of ticks: each item is the instant
+/// [`tick`](Interval::tick) would return.
+impl Stream for Interval {
+    type Item = Instant;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
     }
 }
