@@ -17,8 +17,22 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod macros;
 pub mod runtime;
 pub mod task;
+
+pub use weft_macros::{main, test};
+
+/// What the macros' expansions name; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::macros::support::select_start;
+    pub use core::future::{poll_fn, Future, IntoFuture};
+    pub use core::pin::pin;
+    pub use core::task::{Context, Poll};
+    pub use weft_macros::{join_impl, select_impl, try_join_impl};
+    pub use weft_task::coop;
+}
 
 pub mod time {
     //! Timers: `sleep`, `timeout`, `interval`, on the runtime's timer wheel.
