@@ -288,6 +288,7 @@ pub(crate) fn expand(entry: Entry, args: TokenStream, item: TokenStream) -> Toke
                 "a second test attribute: #[weft::test] already makes this a #[test]; \
                  remove this one",
             ));
+            func.attrs.retain(|a| !is_test_attr(a));
         }
     }
 

@@ -121,7 +121,8 @@ impl Parse for Select {
                 continue;
             }
             let pat = Pat::parse_multi_with_leading_vert(input)?;
-            if !input.peek(Token![=]) {
+            // `=>` peeks as `=` too: look for it first.
+            if input.peek(Token![=>]) || !input.peek(Token![=]) {
                 return Err(input
                     .error("expected `=` after the pattern: a branch reads `pattern = future => handler`"));
             }
