@@ -13,6 +13,24 @@
 //! });
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! Most programs and tests let an attribute build the runtime
+//! ([`macro@main`], [`macro@test`]), and wait on several futures at once
+//! with [`select!`], [`join!`] and [`try_join!`]:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! #[weft::main]
+//! async fn main() {
+//!     let (a, b) = weft::join!(async { 1 }, weft::spawn(async { 2 }));
+//!     let first = weft::select! {
+//!         _ = weft::time::sleep(Duration::from_secs(60)) => "the timer",
+//!         v = async { a + b.unwrap() } => if v == 3 { "the sum" } else { "?" },
+//!     };
+//!     assert_eq!(first, "the sum");
+//! }
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

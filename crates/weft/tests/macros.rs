@@ -367,6 +367,24 @@ async fn select_awaits_into_future_and_join_handles() {
     assert_eq!(v, 3);
 }
 
+#[weft::test]
+async fn select_nests_in_handlers_and_futures() {
+    let v = weft::select! {
+        a = async {
+            weft::select! {
+                biased;
+                x = ready(1) => x,
+                _ = pending::<()>() => 0,
+            }
+        } => {
+            weft::select! {
+                y = ready(10) => a + y,
+            }
+        }
+    };
+    assert_eq!(v, 11);
+}
+
 macro_rules! seventy_branches {
     ($($n:literal)*) => {
         weft::select! {
