@@ -442,9 +442,6 @@ fn select_loop_over_always_ready_branches_lets_other_tasks_run() {
 }
 
 #[weft::test]
-#[ignore = "the current-thread loop re-polls a block_on future that woke itself before it runs \
-            its queue (Worker::run_until), so even yield_now() there starves spawned tasks; \
-            remove this once that is fixed"]
 async fn select_loop_in_a_current_thread_test_lets_spawned_tasks_run() {
     // The body and the task share the test's thread: the task runs only if
     // the body's select! loop yields.
