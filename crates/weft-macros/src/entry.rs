@@ -247,10 +247,17 @@ pub(crate) fn expand(entry: Entry, args: TokenStream, item: TokenStream) -> Toke
     if func.sig.asyncness.is_none() {
         // Emitted as the user wrote it: the body may use no `.await`, and
         // an unchanged `fn` adds no second error.
+        let hint = match entry {
+            // `use weft::*` makes a plain `#[test]` name this attribute.
+            Entry::Test => {
+                " (a plain `#[test]` names this one after `use weft::*`: import from weft by name)"
+            }
+            Entry::Main => "",
+        };
         let e = syn::Error::new_spanned(
             func.sig.fn_token,
             format!(
-                "{} needs an `async fn`: write `async fn {}`",
+                "{} needs an `async fn`: write `async fn {}`{hint}",
                 entry.name(),
                 func.sig.ident
             ),
