@@ -69,11 +69,11 @@ async fn serve(listener: TcpListener) {
     }
 }
 
-fn main() -> Result<(), BoxError> {
+#[weft::main(worker_threads = 2)]
+async fn main() -> Result<(), BoxError> {
     let arg = std::env::args().nth(1);
-    let rt = weft::Runtime::builder().worker_threads(2).build()?;
     if arg.as_deref() == Some("--self-test") {
-        rt.block_on(self_test())?;
+        self_test().await?;
         println!("hyper_server self-test: ok");
         return Ok(());
     }
@@ -83,12 +83,10 @@ fn main() -> Result<(), BoxError> {
             .map_err(|e| format!("port {p:?}: {e} (usage: hyper_server [PORT | --self-test])"))?,
         None => 3000,
     };
-    rt.block_on(async move {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-        println!("listening on http://{}", listener.local_addr()?);
-        serve(listener).await;
-        Ok(())
-    })
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    serve(listener).await;
+    Ok(())
 }
 
 /// Opens an HTTP/1 client connection over weft; the connection task runs on

@@ -13,12 +13,44 @@
 //! });
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! Most programs and tests let an attribute build the runtime
+//! ([`macro@main`], [`macro@test`]), and wait on several futures at once
+//! with [`select!`], [`join!`] and [`try_join!`]:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! #[weft::main]
+//! async fn main() {
+//!     let (a, b) = weft::join!(async { 1 }, weft::spawn(async { 2 }));
+//!     let first = weft::select! {
+//!         _ = weft::time::sleep(Duration::from_secs(60)) => "the timer",
+//!         v = async { a + b.unwrap() } => if v == 3 { "the sum" } else { "?" },
+//!     };
+//!     assert_eq!(first, "the sum");
+//! }
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod macros;
 pub mod runtime;
 pub mod task;
+
+pub use weft_macros::{main, test};
+
+/// What the macros' expansions name; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::macros::support::select_start;
+    pub use core::future::{poll_fn, Future, IntoFuture};
+    pub use core::pin::pin;
+    pub use core::task::{Context, Poll};
+    pub use weft_macros::{join_impl, select_impl, try_join_impl};
+    pub use weft_task::coop;
+}
 
 pub mod time {
     //! Timers: `sleep`, `timeout`, `interval`, on the runtime's timer wheel.
