@@ -46,7 +46,10 @@ mod sync;
 #[cfg(not(loom))]
 pub mod thread_pool;
 
-pub use config::{PoolConfig, ThreadHook, ThreadName, ThreadWrap, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
+pub use config::{
+    PoolConfig, ThreadHook, ThreadName, ThreadWrap, UnhandledPanicHook, DEFAULT_KEEP_ALIVE,
+    DEFAULT_MAX_THREADS,
+};
 pub use pool::{BlockingMetrics, BlockingPool};
 #[cfg(not(loom))]
 pub use thread_pool::{Builder, Submit, ThreadPool, ThreadPoolMetrics, DEFAULT_QUEUE_CAPACITY_PER_THREAD};

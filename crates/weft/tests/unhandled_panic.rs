@@ -138,3 +138,22 @@ fn shutdown_runtime_stops_the_runtime_and_block_on_names_the_task() {
         assert!(r.unwrap_err().is_cancelled());
     }
 }
+
+#[test]
+fn a_blocking_closure_whose_handle_was_dropped_reports_its_panic() {
+    for mut b in flavours() {
+        let (rt, seen) = recording(&mut b);
+        rt.block_on(async {
+            drop(weft::spawn_blocking(|| panic!("blocking boom")));
+            // Handled: awaited.
+            assert!(weft::spawn_blocking(|| panic!("seen"))
+                .await
+                .unwrap_err()
+                .is_panic());
+        });
+        drop(rt);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0].1.as_deref(), Some("blocking boom"));
+    }
+}

@@ -283,6 +283,7 @@ impl Runtime {
 /// The runtime's blocking pool: threads named `NAME-blocking-N`, with the
 /// runtime entered so `Handle::current()` works inside closures.
 fn blocking_pool(b: &Builder, runtime: std::sync::Weak<handle::Inner>) -> weft_blocking::BlockingPool {
+    let runtime_for_hook = runtime.clone();
     let wrap = move |body: &mut dyn FnMut()| match runtime.upgrade() {
         Some(inner) => {
             let handle = Handle { inner };
@@ -301,6 +302,11 @@ fn blocking_pool(b: &Builder, runtime: std::sync::Weak<handle::Inner>) -> weft_b
         on_thread_start: b.on_thread_start.clone(),
         on_thread_stop: b.on_thread_stop.clone(),
         wrap: Some(Arc::new(wrap)),
+        on_unhandled_panic: unhandled::hook(
+            b.on_unhandled_panic.clone(),
+            b.unhandled_panic,
+            runtime_for_hook,
+        ),
     })
 }
 
