@@ -91,9 +91,15 @@ pub mod guide {
     //!
     //! * [`coming_from_tokio`]: tokio's items and weft's, the adapters, and
     //!   what needs a tokio runtime.
+    //! * [`coming_from_asyncio`]: asyncio's loop methods and functions, and
+    //!   weft's.
 
     pub mod coming_from_tokio {
         #![doc = include_str!("guide/coming_from_tokio.md")]
+    }
+
+    pub mod coming_from_asyncio {
+        #![doc = include_str!("guide/coming_from_asyncio.md")]
     }
 }
 
