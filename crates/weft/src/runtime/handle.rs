@@ -35,6 +35,8 @@ pub(crate) struct Inner {
     pub(crate) local: Option<super::current_thread::Loop>,
     pub(crate) reactor: weft_reactor::Handle,
     pub(crate) blocking: weft_blocking::BlockingPool,
+    /// `call_soon`, `call_later`, `run_forever` (`callbacks.rs`).
+    pub(crate) callbacks: crate::runtime::callbacks::EventLoop,
     pub(crate) name: String,
 }
 

@@ -19,6 +19,7 @@
 //! that resolves to `Cancelled` at once.
 
 mod builder;
+pub(crate) mod callbacks;
 pub(crate) mod context;
 pub(crate) mod current_thread;
 pub(crate) mod handle;
@@ -34,6 +35,7 @@ use std::time::Duration;
 
 pub use builder::Builder;
 pub use builder::DEFAULT_SLOW_POLL_THRESHOLD;
+pub use callbacks::{CallbackHandle, TimerHandle};
 pub use context::EnterGuard;
 pub use handle::{Handle, TryCurrentError};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
@@ -135,6 +137,7 @@ impl Runtime {
                     },
                     reactor: reactor_handle,
                     blocking,
+                    callbacks: callbacks::EventLoop::new(),
                     name: format!("{}#{id}", b.thread_name),
                 }
             }),
