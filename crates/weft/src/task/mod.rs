@@ -6,6 +6,8 @@
 //! detaches the task: it runs on.
 
 mod builder;
+mod group;
+mod join_set;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -87,6 +89,8 @@ pub fn try_id() -> Option<Id> {
 pub use crate::spawn;
 pub use builder::Builder;
 pub use weft_executor::local::spawn_local;
+pub use group::{GroupError, TaskFailure, TaskGroup};
+pub use join_set::JoinSet;
 
 /// Yields to the scheduler: the task runs again after the tasks already
 /// waiting *and* after the runtime has polled I/O and timers.
