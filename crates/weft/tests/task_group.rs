@@ -1,0 +1,386 @@
+//! `weft::task::TaskGroup`, as a specification (asyncio 3.11's TaskGroup).
+//!
+//! Ported from CPython's test_taskgroups.py, in weft's terms:
+//! `test_taskgroup_01`/`_02` (values of every child; results in spawn
+//! order here), `test_taskgroup_03`/`_04` (one child fails: the others are
+//! cancelled, the failure reported), `test_taskgroup_05`-`_06` (several
+//! children fail: every failure collected), `test_children_cancel_on_error`,
+//! `test_taskgroup_07`/`_08` (cancelling the task that waits in the group
+//! cancels the children: here, dropping the `join` future),
+//! `test_taskgroup_11`/`_12` (a group inside a child of a group, cancelled
+//! from outside), `test_taskgroup_14`/`_15` (a child that fails while the
+//! others run long), `test_taskgroup_21` (a panic, asyncio's
+//! BaseException, fails the group) and `test_taskgroup_empty`.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use weft::task::{GroupError, TaskFailure, TaskGroup};
+use weft::Runtime;
+
+const HANG: Duration = Duration::from_secs(30);
+
+fn rt() -> Runtime {
+    Runtime::builder().worker_threads(2).build().unwrap()
+}
+
+#[derive(Clone, Default)]
+struct Gate(Arc<Mutex<(bool, Vec<Waker>)>>);
+
+impl Gate {
+    fn open(&self) {
+        let wakers = {
+            let mut g = self.0.lock().unwrap();
+            g.0 = true;
+            std::mem::take(&mut g.1)
+        };
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    fn wait(&self) -> impl Future<Output = ()> + Send + 'static {
+        let gate = self.clone();
+        std::future::poll_fn(move |cx: &mut Context<'_>| {
+            let mut g = gate.0.lock().unwrap();
+            if g.0 {
+                Poll::Ready(())
+            } else {
+                g.1.push(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+    }
+}
+
+#[derive(Debug)]
+struct DropCount(Arc<AtomicUsize>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < HANG, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// `join`, failing the test instead of hanging if the group never
+/// aborts its children.
+async fn joined<F: Future>(join: F) -> F::Output {
+    weft::time::timeout(HANG, join)
+        .await
+        .expect("join hung: the other children were not aborted")
+}
+
+fn error_strings(err: &GroupError<String>) -> Vec<String> {
+    err.errors()
+        .iter()
+        .map(|f| match f {
+            TaskFailure::Error(e) => e.clone(),
+            TaskFailure::Panic(e) => format!("panic: {e}"),
+        })
+        .collect()
+}
+
+#[test]
+fn join_returns_the_values_in_spawn_order() {
+    let rt = rt();
+    rt.block_on(async {
+        let gates: Vec<Gate> = (0..4).map(|_| Gate::default()).collect();
+        let mut group = TaskGroup::<usize, String>::new();
+        for (i, g) in gates.iter().enumerate() {
+            let wait = g.wait();
+            group.spawn(async move {
+                wait.await;
+                Ok(i * 10)
+            });
+        }
+        // Finish in reverse order.
+        let opener = weft::spawn(async move {
+            for g in gates.iter().rev() {
+                g.open();
+                weft::task::yield_now().await;
+            }
+        });
+        assert_eq!(group.join().await.unwrap(), [0, 10, 20, 30]);
+        opener.await.unwrap();
+    });
+}
+
+#[test]
+fn an_empty_group_joins_to_no_values() {
+    let rt = rt();
+    let out = rt.block_on(TaskGroup::<u8, String>::new().join());
+    assert_eq!(out.unwrap(), Vec::<u8>::new());
+}
+
+#[test]
+fn the_first_error_aborts_the_siblings_and_join_waits_until_they_are_dropped() {
+    let rt = rt();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let finished = Arc::new(AtomicUsize::new(0));
+    rt.block_on(async {
+        let mut group = TaskGroup::<(), String>::new();
+        for _ in 0..10 {
+            let token = DropCount(drops.clone());
+            let finished = finished.clone();
+            group.spawn(async move {
+                let _token = token;
+                // Slow to drop: join must wait for it anyway.
+                struct SlowDrop;
+                impl Drop for SlowDrop {
+                    fn drop(&mut self) {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                }
+                let _slow = SlowDrop;
+                weft::time::sleep(Duration::from_secs(3600)).await;
+                finished.fetch_add(1, SeqCst);
+                Ok(())
+            });
+        }
+        group.spawn(async { Err("bad input".to_string()) });
+        let err = joined(group.join()).await.unwrap_err();
+        assert_eq!(
+            drops.load(SeqCst),
+            10,
+            "join returned before every sibling's future was dropped"
+        );
+        assert_eq!(error_strings(&err), ["bad input"]);
+    });
+    assert_eq!(finished.load(SeqCst), 0);
+}
+
+#[test]
+fn a_panic_is_a_failure_and_aborts_the_siblings() {
+    let rt = rt();
+    let drops = Arc::new(AtomicUsize::new(0));
+    rt.block_on(async {
+        let mut group = TaskGroup::<(), String>::new();
+        let token = DropCount(drops.clone());
+        group.spawn(async move {
+            let _token = token;
+            std::future::pending().await
+        });
+        group.spawn(async { panic!("child boom (expected by this test)") });
+        let err = joined(group.join()).await.unwrap_err();
+        assert_eq!(drops.load(SeqCst), 1);
+        match &err.errors()[..] {
+            [TaskFailure::Panic(e)] => assert!(e.is_panic(), "{e}"),
+            other => panic!("expected one panic, got {other:?}"),
+        }
+        let payload = match err.into_errors().pop() {
+            Some(TaskFailure::Panic(e)) => e.into_panic(),
+            _ => unreachable!(),
+        };
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"child boom (expected by this test)")
+        );
+    });
+}
+
+#[test]
+fn every_failure_is_collected_the_first_first() {
+    let rt = rt();
+    rt.block_on(async {
+        let mut group = TaskGroup::<(), String>::new();
+        let gate = Gate::default();
+        let wait = gate.wait();
+        let first = group.spawn(async move {
+            wait.await;
+            Err("first".to_string())
+        });
+        // These two fail in the same poll in which they see the first one
+        // finished, so the group's abort cannot reach them before.
+        for name in ["second", "third"] {
+            let first = first.clone();
+            group.spawn(async move {
+                weft::task::yield_now().await;
+                while !first.is_finished() {
+                    std::thread::yield_now();
+                }
+                if name == "third" {
+                    panic!("third (expected by this test)");
+                }
+                Err(name.to_string())
+            });
+        }
+        group.spawn(std::future::pending());
+        gate.open();
+        let err = joined(group.join()).await.unwrap_err();
+        let got = error_strings(&err);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0], "first");
+        assert!(got[1..].contains(&"second".to_string()), "{got:?}");
+        assert!(got[1..].iter().any(|s| s.starts_with("panic:")), "{got:?}");
+    });
+}
+
+#[test]
+fn values_of_children_that_succeeded_are_dropped_on_failure() {
+    let rt = rt();
+    let drops = Arc::new(AtomicUsize::new(0));
+    rt.block_on(async {
+        let mut group = TaskGroup::<DropCount, String>::new();
+        let d = drops.clone();
+        let ok = group.spawn(async move { Ok(DropCount(d)) });
+        let gate = Gate::default();
+        let wait = gate.wait();
+        group.spawn(async move {
+            wait.await;
+            Err("late failure".to_string())
+        });
+        let start = Instant::now();
+        while !ok.is_finished() {
+            assert!(start.elapsed() < HANG);
+            weft::task::yield_now().await;
+        }
+        gate.open();
+        let err = joined(group.join()).await.unwrap_err();
+        assert_eq!(error_strings(&err), ["late failure"]);
+    });
+    assert_eq!(drops.load(SeqCst), 1);
+}
+
+#[test]
+fn dropping_the_group_aborts_its_children() {
+    let rt = rt();
+    let drops = Arc::new(AtomicUsize::new(0));
+    rt.block_on(async {
+        let mut group = TaskGroup::<(), String>::new();
+        for _ in 0..5 {
+            let token = DropCount(drops.clone());
+            group.spawn(async move {
+                let _token = token;
+                std::future::pending().await
+            });
+        }
+        drop(group);
+    });
+    wait_until("every child is dropped", || drops.load(SeqCst) == 5);
+}
+
+#[test]
+fn dropping_the_join_future_aborts_the_children() {
+    let rt = rt();
+    let drops = Arc::new(AtomicUsize::new(0));
+    rt.block_on(async {
+        let mut group = TaskGroup::<(), String>::new();
+        for _ in 0..5 {
+            let token = DropCount(drops.clone());
+            group.spawn(async move {
+                let _token = token;
+                std::future::pending().await
+            });
+        }
+        let res = weft::time::timeout(Duration::from_millis(5), group.join()).await;
+        assert!(res.is_err());
+    });
+    wait_until("every child is dropped", || drops.load(SeqCst) == 5);
+}
+
+#[test]
+fn aborting_an_outer_child_aborts_the_group_inside_it() {
+    let rt = rt();
+    let inner_drops = Arc::new(AtomicUsize::new(0));
+    let inner_started = Arc::new(AtomicUsize::new(0));
+    rt.block_on(async {
+        let mut outer = TaskGroup::<(), String>::new();
+        let (drops, started) = (inner_drops.clone(), inner_started.clone());
+        outer.spawn(async move {
+            let mut inner = TaskGroup::<(), String>::new();
+            for _ in 0..3 {
+                let token = DropCount(drops.clone());
+                let started = started.clone();
+                inner.spawn(async move {
+                    let _token = token;
+                    started.fetch_add(1, SeqCst);
+                    std::future::pending().await
+                });
+            }
+            inner.join().await.map(drop).map_err(|e| e.to_string())
+        });
+        let started = inner_started.clone();
+        outer.spawn(async move {
+            while started.load(SeqCst) < 3 {
+                weft::time::sleep(Duration::from_millis(1)).await;
+            }
+            Err("outer sibling failed".to_string())
+        });
+        let err = joined(outer.join()).await.unwrap_err();
+        assert_eq!(error_strings(&err), ["outer sibling failed"]);
+    });
+    // The outer child's future (and so the inner group) was dropped before
+    // outer.join returned; the inner children follow through their aborts.
+    wait_until("the inner children are dropped", || inner_drops.load(SeqCst) == 3);
+}
+
+#[test]
+fn a_child_cancelled_from_outside_is_a_failure() {
+    let rt = rt();
+    rt.block_on(async {
+        let mut group = TaskGroup::<(), String>::new();
+        let h = group.spawn(std::future::pending());
+        group.spawn(async { Ok(()) });
+        h.abort();
+        let err = joined(group.join()).await.unwrap_err();
+        match &err.errors()[..] {
+            [TaskFailure::Panic(e)] => assert!(e.is_cancelled(), "{e}"),
+            other => panic!("expected one cancellation, got {other:?}"),
+        }
+    });
+}
+
+#[derive(Debug)]
+struct MyError(&'static str);
+
+impl std::fmt::Display for MyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "my error: {}", self.0)
+    }
+}
+
+impl std::error::Error for MyError {}
+
+#[test]
+fn group_error_is_an_error_that_names_the_first_failure() {
+    let rt = rt();
+    let err = rt.block_on(async {
+        let mut group = TaskGroup::<(), MyError>::new();
+        group.spawn(async { Err(MyError("disk full")) });
+        group.spawn(async { Ok(()) });
+        group.join().await.unwrap_err()
+    });
+    let msg = err.to_string();
+    assert!(msg.contains("1 of the 2 tasks"), "{msg}");
+    assert!(msg.contains("my error: disk full"), "{msg}");
+    let as_error: &dyn std::error::Error = &err;
+    let source = as_error.source().expect("the first failure");
+    assert_eq!(source.to_string(), "my error: disk full");
+    assert!(format!("{err:?}").contains("disk full"));
+}
+
+#[test]
+fn the_group_is_send_so_join_can_be_spawned() {
+    let rt = rt();
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = ran.clone();
+    let out = rt.block_on(async move {
+        let mut group = TaskGroup::<u8, String>::new();
+        group.spawn(async move {
+            r.store(true, SeqCst);
+            Ok(1)
+        });
+        weft::spawn(group.join()).await.unwrap()
+    });
+    assert_eq!(out.unwrap(), [1]);
+    assert!(ran.load(SeqCst));
+}
