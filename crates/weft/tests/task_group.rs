@@ -172,7 +172,7 @@ fn a_panic_is_a_failure_and_aborts_the_siblings() {
         group.spawn(async { panic!("child boom (expected by this test)") });
         let err = joined(group.join()).await.unwrap_err();
         assert_eq!(drops.load(SeqCst), 1);
-        match &err.errors()[..] {
+        match err.errors() {
             [TaskFailure::Panic(e)] => assert!(e.is_panic(), "{e}"),
             other => panic!("expected one panic, got {other:?}"),
         }
@@ -332,7 +332,7 @@ fn a_child_cancelled_from_outside_is_a_failure() {
         group.spawn(async { Ok(()) });
         h.abort();
         let err = joined(group.join()).await.unwrap_err();
-        match &err.errors()[..] {
+        match err.errors() {
             [TaskFailure::Panic(e)] => assert!(e.is_cancelled(), "{e}"),
             other => panic!("expected one cancellation, got {other:?}"),
         }
