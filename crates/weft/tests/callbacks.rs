@@ -27,10 +27,19 @@ const HANG: Duration = Duration::from_secs(30);
 
 /// Every flavour of runtime these behaviours must hold on.
 fn runtimes() -> Vec<(&'static str, Runtime)> {
-    vec![(
-        "multi-thread",
-        Runtime::builder().worker_threads(2).build().unwrap(),
-    )]
+    vec![
+        (
+            "multi-thread",
+            weft::Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap(),
+        ),
+        (
+            "current-thread",
+            weft::Builder::new_current_thread().build().unwrap(),
+        ),
+    ]
 }
 
 /// `run_forever`, with a watchdog that stops it after [`HANG`] and fails
@@ -175,19 +184,56 @@ fn call_soon_from_another_thread_wakes_an_idle_runtime() {
 }
 
 #[test]
+fn call_soon_from_another_thread_wakes_a_parked_current_thread_loop() {
+    let rt = weft::Builder::new_current_thread().build().unwrap();
+    let h = rt.handle().clone();
+    let loop_thread = thread::current().id();
+    let (tx, rx) = mpsc::channel();
+    let scheduler = thread::spawn(move || {
+        // The loop is parked in run_forever with nothing to do by now.
+        thread::sleep(Duration::from_millis(30));
+        let stopper = h.clone();
+        h.call_soon(move || {
+            tx.send(thread::current().id()).unwrap();
+            stopper.stop();
+        });
+    });
+    run_forever_or_fail(&rt);
+    scheduler.join().unwrap();
+    assert_eq!(rx.try_recv().unwrap(), loop_thread, "ran off the loop's thread");
+}
+
+#[test]
+fn a_current_thread_loop_runs_nothing_while_nobody_is_inside_it() {
+    let rt = weft::Builder::new_current_thread().build().unwrap();
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = ran.clone();
+    rt.handle().call_soon(move || r.store(true, SeqCst));
+    thread::sleep(Duration::from_millis(20));
+    assert!(!ran.load(SeqCst));
+    rt.handle().stop();
+    run_forever_or_fail(&rt);
+    assert!(ran.load(SeqCst));
+}
+
+#[test]
 fn call_soon_inside_a_callback_runs_after_those_already_scheduled() {
     for (flavour, rt) in runtimes() {
         let (seen, record) = recorder();
         let record = Arc::new(record);
         let h = rt.handle().clone();
-        let r = record.clone();
+        // Scheduled from inside one callback, so that none of them can run
+        // before the others are queued (a multi-thread runtime starts at once).
         rt.handle().call_soon(move || {
-            r(0)();
-            let stopper = h.clone();
-            h.call_soon(r(2));
-            h.call_soon(move || stopper.stop());
+            let (h2, r) = (h.clone(), record.clone());
+            h.call_soon(move || {
+                r(0)();
+                let stopper = h2.clone();
+                h2.call_soon(r(2));
+                h2.call_soon(move || stopper.stop());
+            });
+            h.call_soon(record(1));
         });
-        rt.handle().call_soon(record(1));
         run_forever_or_fail(&rt);
         assert_eq!(*seen.lock().unwrap(), [0, 1, 2], "{flavour}");
     }
@@ -285,16 +331,16 @@ fn timers_never_fire_before_their_deadline() {
         let ran = Arc::new(AtomicUsize::new(0));
         for ms in [1, 5, 10, 15, 25] {
             let (early, ran) = (early.clone(), ran.clone());
-            let cell = Arc::new(Mutex::new(None::<weft::time::Instant>));
-            let c = cell.clone();
+            // `when()` is at least this; the callback may run before
+            // call_later has even returned.
+            let not_before = weft::time::Instant::now() + Duration::from_millis(ms);
             let timer = h.call_later(Duration::from_millis(ms), move || {
-                let when = c.lock().unwrap().expect("set before the deadline");
-                if weft::time::Instant::now() < when {
+                if weft::time::Instant::now() < not_before {
                     early.fetch_add(1, SeqCst);
                 }
                 ran.fetch_add(1, SeqCst);
             });
-            *cell.lock().unwrap() = Some(timer.when());
+            assert!(timer.when() >= not_before);
         }
         h.call_later(Duration::from_millis(30), stop_cb(h));
         run_forever_or_fail(&rt);
@@ -484,6 +530,75 @@ fn stop_before_run_forever_returns_after_the_callbacks_already_scheduled() {
         run_forever_or_fail(&rt);
         assert_eq!(*seen.lock().unwrap(), (0..10).collect::<Vec<_>>(), "{flavour}");
     }
+}
+
+#[test]
+fn stop_before_run_forever_leaves_the_callbacks_scheduled_meanwhile_for_later() {
+    // asyncio's pre-stopped loop runs one iteration: the callbacks those
+    // callbacks schedule wait. Exact on a current-thread loop, where
+    // nothing runs once run_forever has returned.
+    let rt = weft::Builder::new_current_thread().build().unwrap();
+    let (seen, record) = recorder();
+    let record = Arc::new(record);
+    let (h, r) = (rt.handle().clone(), record.clone());
+    rt.handle().call_soon(move || {
+        r(1)();
+        h.call_soon(r(2));
+    });
+    rt.handle().stop();
+    run_forever_or_fail(&rt);
+    assert_eq!(*seen.lock().unwrap(), [1]);
+    rt.handle().stop();
+    run_forever_or_fail(&rt);
+    assert_eq!(*seen.lock().unwrap(), [1, 2]);
+}
+
+#[test]
+fn a_panicking_callback_goes_to_the_unhandled_panic_handler_with_its_call_site() {
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let r = reports.clone();
+    let rt = weft::Builder::new_multi_thread()
+        .worker_threads(1)
+        .on_unhandled_panic(move |p: &weft::runtime::PanicReport| {
+            r.lock().unwrap().push((
+                p.message().map(str::to_owned),
+                p.location().line(),
+                p.location().file().to_owned(),
+            ))
+        })
+        .build()
+        .unwrap();
+    let h = rt.handle();
+    let line = line!() + 1;
+    h.call_soon(|| panic!("reported boom"));
+    rt.handle().call_later(Duration::from_millis(1), || {});
+    rt.handle().call_soon(stop_cb(rt.handle()));
+    run_forever_or_fail(&rt);
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let (msg, at, file) = &reports[0];
+    assert_eq!(msg.as_deref(), Some("reported boom"));
+    assert_eq!(*at, line, "the report names where call_soon was called");
+    assert!(file.ends_with("callbacks.rs"), "{file}");
+}
+
+#[test]
+fn a_panicking_callback_with_shutdown_runtime_stops_the_runtime() {
+    let rt = weft::Builder::new_multi_thread()
+        .worker_threads(1)
+        .unhandled_panic(weft::runtime::UnhandledPanic::ShutdownRuntime)
+        .build()
+        .unwrap();
+    rt.handle()
+        .call_soon(|| panic!("fatal boom (expected by this test)"));
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.run_forever()));
+    let err = res.expect_err("run_forever went on after a fatal callback panic");
+    let msg = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    assert!(msg.contains("fatal boom"), "{msg}");
 }
 
 #[test]

@@ -126,6 +126,9 @@ struct Callback {
     cancelled: AtomicBool,
     /// A timer still in the heap; changed only under the heap's lock.
     in_heap: AtomicBool,
+    /// The runner yields after this one (`run_forever`'s marker), so that
+    /// on a current-thread runtime the loop returns before running more.
+    ends_turn: bool,
     location: &'static Location<'static>,
 }
 
@@ -135,6 +138,7 @@ impl Callback {
             f: Mutex::new(Some(f)),
             cancelled: AtomicBool::new(false),
             in_heap: AtomicBool::new(false),
+            ends_turn: false,
             location,
         })
     }
@@ -168,12 +172,11 @@ impl Callback {
     }
 }
 
-/// Hands the panic of a callback to the runtime's unhandled-panic handling.
-///
-/// For now it prints the report on stderr, the way a detached task's panic
-/// is reported.
-pub(crate) fn report_panic(_handle: &Handle, report: PanicReport) {
-    eprintln!("weft: a loop callback panicked: {report}");
+/// Hands the panic of a callback to the runtime's unhandled-panic handler
+/// and policy (`Builder::on_unhandled_panic`, `Builder::unhandled_panic`);
+/// the std panic hook has printed it already.
+pub(crate) fn report_panic(handle: &Handle, report: PanicReport) {
+    handle.report_unhandled_panic(&report);
 }
 
 /// The handle of a callback scheduled with [`Handle::call_soon`]: cancel
@@ -558,7 +561,7 @@ fn far_future() -> Instant {
 }
 
 /// The runner: takes callbacks until the queue is empty, yielding every
-/// [`CALLBACKS_PER_TURN`].
+/// [`CALLBACKS_PER_TURN`] and after `run_forever`'s marker.
 async fn run_callbacks(runtime: Weak<Inner>) {
     let mut guard = RunnerGuard {
         runtime: runtime.clone(),
@@ -570,6 +573,10 @@ async fn run_callbacks(runtime: Weak<Inner>) {
             let handle = Handle { inner };
             for _ in 0..CALLBACKS_PER_TURN {
                 match handle.inner.callbacks.queue.next() {
+                    Some(callback) if callback.ends_turn => {
+                        callback.run(&handle);
+                        break;
+                    }
                     Some(callback) => callback.run(&handle),
                     None => {
                         guard.idle = true;
@@ -729,9 +736,13 @@ impl Runtime {
             StopRequested(handle).await;
             // asyncio's rule: the callbacks already scheduled run first. A
             // marker callback runs after every one queued before it.
+            // It ends the runner's turn, so a current-thread loop returns
+            // before it runs the callbacks scheduled meanwhile.
             let done = Arc::new(Signal::default());
             let marker = done.clone();
-            handle.call_soon(move || marker.set());
+            let mut callback = Callback::new(Box::new(move || marker.set()), Location::caller());
+            Arc::get_mut(&mut callback).expect("not shared yet").ends_turn = true;
+            handle.schedule_callback(callback);
             SignalWait(&done).await;
         });
     }
