@@ -497,6 +497,7 @@ impl Handle {
             self.spawn(TimerTaskFuture {
                 runtime: Arc::downgrade(&self.inner),
                 sleep: None,
+                done: false,
             });
         }
         if let Some(w) = wake {
@@ -612,6 +613,9 @@ impl Drop for RunnerGuard {
 struct TimerTaskFuture {
     runtime: Weak<Inner>,
     sleep: Option<Pin<Box<Sleep>>>,
+    /// Returned `Ready` after setting `Absent`: the state is no longer
+    /// this task's to reset (a new timer task may own it by now).
+    done: bool,
 }
 
 impl Future for TimerTaskFuture {
@@ -655,6 +659,7 @@ impl Future for TimerTaskFuture {
                 }
             };
             let Some(when) = next else {
+                self.done = true;
                 return Poll::Ready(());
             };
             let sleep = match &mut self.sleep {
@@ -675,13 +680,14 @@ impl Future for TimerTaskFuture {
 
 impl Drop for TimerTaskFuture {
     fn drop(&mut self) {
-        // Dropped before the heap emptied (cancelled at shutdown): a later
-        // call_at starts a new timer task.
+        // Dropped before it saw the heap empty (cancelled at shutdown, or
+        // never run): Running -> Absent, so a later call_at starts a new
+        // timer task rather than trusting this one.
+        if self.done {
+            return;
+        }
         if let Some(inner) = self.runtime.upgrade() {
-            let mut timers = lock(&inner.callbacks.timers);
-            if !timers.heap.is_empty() {
-                timers.task = TimerTask::Absent;
-            }
+            lock(&inner.callbacks.timers).task = TimerTask::Absent;
         }
     }
 }
@@ -808,5 +814,59 @@ impl Future for SignalWait<'_> {
         }
         s.1 = Some(cx.waker().clone());
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heap_counts(rt: &Runtime) -> (usize, usize) {
+        let timers = lock(&rt.handle().inner.callbacks.timers);
+        (timers.heap.len(), timers.tombstones)
+    }
+
+    #[test]
+    fn cancelled_timers_are_compacted_once_they_are_most_of_the_heap() {
+        let rt = Runtime::builder().worker_threads(1).build().unwrap();
+        let h = rt.handle();
+        let timers: Vec<_> = (0..200)
+            .map(|_| h.call_later(Duration::from_secs(3600), || {}))
+            .collect();
+        for t in &timers[..100] {
+            t.cancel();
+        }
+        // 100 of 200: not more than half yet.
+        assert_eq!(heap_counts(&rt), (200, 100));
+        timers[100].cancel();
+        // The 101st makes them most of the heap: all go at once.
+        assert_eq!(heap_counts(&rt), (99, 0));
+        for t in &timers[101..150] {
+            t.cancel();
+        }
+        assert_eq!(heap_counts(&rt), (99, 49));
+        // Cancelling twice counts once.
+        timers[149].cancel();
+        assert_eq!(heap_counts(&rt), (99, 49));
+    }
+
+    #[test]
+    fn the_timer_task_exits_when_the_heap_empties_and_a_new_one_starts_later() {
+        let rt = Runtime::builder().worker_threads(1).build().unwrap();
+        let h = rt.handle();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let tx2 = tx.clone();
+        h.call_later(Duration::from_millis(1), move || tx.send(1).unwrap());
+        assert_eq!(rx.recv_timeout(Duration::from_secs(30)).unwrap(), 1);
+        let start = std::time::Instant::now();
+        while !matches!(lock(&h.inner.callbacks.timers).task, TimerTask::Absent) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the timer task never exited"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        h.call_later(Duration::from_millis(1), move || tx2.send(2).unwrap());
+        assert_eq!(rx.recv_timeout(Duration::from_secs(30)).unwrap(), 2);
     }
 }

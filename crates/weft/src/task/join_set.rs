@@ -346,6 +346,35 @@ impl<T> JoinSet<T> {
         out
     }
 
+    /// Spawns a `!Send` future into the set with
+    /// [`spawn_local`](crate::task::spawn_local): on a current-thread
+    /// runtime, from inside `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// Where `spawn_local` panics (anywhere else).
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// let rt = weft::Builder::new_current_thread().build()?;
+    /// rt.block_on(async {
+    ///     let mut set = weft::task::JoinSet::new();
+    ///     let shared = Rc::new(5);
+    ///     let s = shared.clone();
+    ///     set.spawn_local(async move { *s + 1 });
+    ///     assert_eq!(set.join_next().await.unwrap().unwrap(), 6);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+        T: 'static,
+    {
+        self.insert(crate::task::spawn_local(future))
+    }
+
     /// Aborts every task in the set. They stay in it: `join_next` returns
     /// each one's result (`JoinError::Cancelled`, or its output if it
     /// finished first).

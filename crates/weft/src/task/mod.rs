@@ -4,6 +4,11 @@
 //! returns its [`JoinHandle`]; awaiting that gives the output or a
 //! [`JoinError`] (the task panicked, or was aborted). Dropping the handle
 //! detaches the task: it runs on.
+//!
+//! For many tasks at once: a [`JoinSet`] joins them in the order they
+//! finish and aborts the rest when dropped (tokio's); a [`TaskGroup`] joins
+//! them into their values in spawn order, and its first failure cancels the
+//! others (asyncio 3.11's `TaskGroup`).
 
 mod builder;
 mod group;
