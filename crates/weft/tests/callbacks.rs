@@ -1,18 +1,35 @@
 //! Callbacks on the loop (`call_soon`, `call_later`, `call_at`) and
 //! `run_forever` / `stop`, as specifications.
 //!
-//! Ported from CPython's asyncio tests (in weft's terms): test_events.py's
-//! `test_call_soon`, `test_call_soon_threadsafe` (one `call_soon` for every
-//! thread here), `test_call_later`, `test_run_forever` stopped by a
-//! callback, `HandleTests.test_handle` (cancel), `TimerTests.test_when`;
-//! test_base_events.py's `test_call_soon`, `test_call_later`,
-//! `test_call_later_negative_delays`, `test_time_and_call_at`,
-//! `test_run_forever_pre_stopped`, `test_run_once` (the
-//! `call_soon(stop); run_forever()` idiom), `test_single_ready_callback_*`
-//! style stop-then-callback ordering, `test_default_exc_handler_callback`
-//! (a raising callback is reported and the loop goes on) and
-//! `test__run_once` / `test__run_once_cancelled_event_cleanup` (a cancelled
-//! timer never runs; tombstones do not keep the loop busy).
+//! Ported from CPython's asyncio tests, in weft's terms (written anew; most
+//! cases run on both runtime flavours):
+//! - test_events.py: `test_call_soon` (order), `test_call_soon_threadsafe`
+//!   (here every `call_soon` is thread-safe: several threads, and a parked
+//!   loop woken from outside), `test_call_later` (deadline order, never
+//!   early), `HandleTests.test_handle` (cancel), `test_callback_with_exception`
+//!   (reported, the loop goes on), `TimerTests.test_when`,
+//!   `TimerTests.test_timer_comparison` (equal deadlines keep scheduling
+//!   order).
+//! - test_base_events.py: `test_call_soon`, `test_call_later`,
+//!   `test_call_later_negative_delays` (a past deadline runs soon),
+//!   `test_time_and_call_at`, `test__run_once` (a cancelled timer never runs
+//!   and does not hold up the live one), `test__run_once_cancelled_event_cleanup`
+//!   (the unit test in `src/runtime/callbacks.rs`: tombstones compacted past
+//!   half), `test__run_once_schedule_handle` (a callback scheduling
+//!   callbacks), `test_default_exc_handler_callback` and
+//!   `test_set_exc_handler_custom` (a panicking callback goes to the
+//!   unhandled-panic handler), `test_run_once` (the `call_soon(stop);
+//!   run_forever()` idiom), `test_run_forever_pre_stopped`,
+//!   `test_single_selecter_event_callback_after_stopping` (run_forever again
+//!   after a stop).
+//!
+//! Not applicable: `test_check_thread` (no thread check: `call_soon` is
+//! thread-safe), `test_call_soon_non_callable` (the type system),
+//! `test_run_forever_keyboard_interrupt`, the handle `repr`, `weakref`,
+//! `hash` and source-traceback tests (a report names the call site
+//! instead), `test_set_exc_handler_broken` (the runtime's handler
+//! plumbing, not the loop's), and the `run_until_complete` tests
+//! (`block_on`).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Barrier, Mutex};

@@ -7,7 +7,9 @@
 //!    being cancelled by something other than the group (its
 //!    [`AbortHandle`] from [`TaskGroup::spawn`], or the runtime shutting
 //!    down; that one is a [`TaskFailure::Panic`] whose `JoinError`
-//!    [`is_cancelled`](JoinError::is_cancelled)).
+//!    [`is_cancelled`](JoinError::is_cancelled)). This differs from
+//!    asyncio, which ignores a child cancelled from outside: `join` returns
+//!    every child's value, and a cancelled child has none to give.
 //! 2. On the first failure the group aborts every other child.
 //! 3. [`TaskGroup::join`] returns only once every child has finished or
 //!    had its future dropped: after it, no code of the group runs.
