@@ -76,6 +76,7 @@ fn call_soon(
             Some(thread::spawn(move || run(&queue, &record)))
         }
         Pushed::RunnerActive => None,
+        Pushed::Closed(_) => unreachable!("no model closes this queue"),
     }
 }
 
@@ -133,5 +134,51 @@ fn two_pushers_racing_a_runner_each_run_once_never_together() {
             r.join().unwrap();
         }
         record.check();
+    });
+}
+
+/// A push racing the runtime's shutdown (`close`) and a runner: the
+/// callback runs, or close hands it back, or the push gets it back; exactly
+/// one of the three.
+#[test]
+fn a_push_racing_close_is_run_or_handed_back_exactly_once() {
+    loom::model(|| {
+        let queue = Arc::new(CallbackQueue::new());
+        let record = Record::new();
+        let runner = call_soon(&queue, &record, 0);
+        let pusher = {
+            let queue = queue.clone();
+            thread::spawn(move || match queue.push(1) {
+                Pushed::StartRunner => Err(()),
+                Pushed::RunnerActive => Ok(false),
+                Pushed::Closed(i) => {
+                    assert_eq!(i, 1);
+                    Ok(true)
+                }
+            })
+        };
+        let closed: Vec<usize> = queue.close().into_iter().collect();
+        let handed_back_to_pusher = match pusher.join().unwrap() {
+            Ok(back) => back,
+            // The runner had gone idle: the pusher's runner drains it.
+            Err(()) => {
+                run(&queue, &record);
+                false
+            }
+        };
+        if let Some(r) = runner {
+            r.join().unwrap();
+        }
+        for i in 0..2 {
+            let ran = record.runs[i].load(SeqCst);
+            let by_close = closed.iter().filter(|&&c| c == i).count();
+            let by_push = usize::from(i == 1 && handed_back_to_pusher);
+            assert_eq!(
+                ran + by_close + by_push,
+                1,
+                "callback {i}: ran {ran}, closed {by_close}, back {by_push}"
+            );
+        }
+        assert!(matches!(queue.push(2), Pushed::Closed(2)));
     });
 }

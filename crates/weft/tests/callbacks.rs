@@ -316,12 +316,22 @@ fn call_later_runs_in_deadline_order() {
     for (flavour, rt) in runtimes() {
         let (seen, record) = recorder();
         let h = rt.handle();
-        for (i, ms) in [(3, 30), (1, 10), (2, 20), (0, 0)] {
-            h.call_later(Duration::from_millis(ms), record(i));
-        }
+        // Each deadline is `now + delay` at its own call; on a slow machine
+        // the calls are far apart, so the order to expect is that of the
+        // `when()`s, ties in scheduling order (at full speed: 0, 1, 2, 3).
+        let mut whens: Vec<(weft::time::Instant, usize)> = [(3, 30), (1, 10), (2, 20), (0, 0)]
+            .into_iter()
+            .enumerate()
+            .map(|(seq, (i, ms))| {
+                let t = h.call_later(Duration::from_millis(ms), record(i));
+                (t.when(), seq * 10 + i)
+            })
+            .collect();
+        whens.sort();
+        let want: Vec<usize> = whens.iter().map(|&(_, k)| k % 10).collect();
         h.call_later(Duration::from_millis(40), stop_cb(h));
         run_forever_or_fail(&rt);
-        assert_eq!(*seen.lock().unwrap(), [0, 1, 2, 3], "{flavour}");
+        assert_eq!(*seen.lock().unwrap(), want, "{flavour}");
     }
 }
 
@@ -638,7 +648,9 @@ fn stop_is_consumed_by_the_run_forever_it_stops() {
 
 #[test]
 fn run_forever_while_another_runs_panics() {
-    let rt = Arc::new(Runtime::builder().worker_threads(1).build().unwrap());
+    // Current-thread: the callback below runs only once the first
+    // run_forever is running it.
+    let rt = Arc::new(weft::Builder::new_current_thread().build().unwrap());
     let (running_tx, running_rx) = mpsc::channel();
     rt.handle().call_soon(move || running_tx.send(()).unwrap());
     let first = {
@@ -665,4 +677,42 @@ fn time_is_the_loops_monotonic_clock() {
     let b = rt.handle().time();
     assert!(b > a);
     assert!(weft::time::Instant::now() >= b);
+}
+
+#[test]
+fn dropping_the_runtime_drops_the_callbacks_and_timers_that_never_ran() {
+    // Nothing runs on a current-thread runtime nobody is inside.
+    let rt = weft::Builder::new_current_thread().build().unwrap();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (a, b) = (DropCount(drops.clone()), DropCount(drops.clone()));
+    // Each holds a handle too: a cycle through the runtime, unless dropped.
+    let (h1, h2) = (rt.handle().clone(), rt.handle().clone());
+    rt.handle().call_soon(move || drop((a, h1)));
+    rt.handle()
+        .call_later(Duration::from_secs(3600), move || drop((b, h2)));
+    assert_eq!(drops.load(SeqCst), 0);
+    drop(rt);
+    assert_eq!(drops.load(SeqCst), 2);
+}
+
+#[test]
+fn a_callback_scheduled_after_shutdown_is_dropped_without_running() {
+    for (flavour, rt) in runtimes() {
+        let h = rt.handle().clone();
+        drop(rt);
+        let drops = Arc::new(AtomicUsize::new(0));
+        let ran = Arc::new(AtomicBool::new(false));
+        let (a, b) = (DropCount(drops.clone()), DropCount(drops.clone()));
+        let (r1, r2) = (ran.clone(), ran.clone());
+        h.call_soon(move || {
+            drop(a);
+            r1.store(true, SeqCst);
+        });
+        h.call_later(Duration::from_millis(1), move || {
+            drop(b);
+            r2.store(true, SeqCst);
+        });
+        assert_eq!(drops.load(SeqCst), 2, "{flavour}");
+        assert!(!ran.load(SeqCst), "{flavour}");
+    }
 }

@@ -96,6 +96,26 @@ impl EventLoop {
     }
 }
 
+impl EventLoop {
+    /// The runtime is shutting down: drops every waiting callback and
+    /// timer, and every one scheduled from now on, without running it.
+    pub(crate) fn close(&self) {
+        let waiting = self.queue.close();
+        let timers = lock(&self.timers).close();
+        for callback in waiting.iter().chain(timers.iter()) {
+            drop_closure(callback);
+        }
+    }
+}
+
+/// Drops a callback's closure (the user's Drop impls), containing a panic.
+fn drop_closure(callback: &Callback) {
+    let f = lock(&callback.f).take();
+    if let Some(f) = f {
+        foreign::contain("dropping a weft callback", move || drop(f));
+    }
+}
+
 impl fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventLoop").finish_non_exhaustive()
@@ -128,15 +148,10 @@ impl Callback {
     }
 
     /// Marks it cancelled and drops the closure unless it has been taken to
-    /// run. Returns whether this call did the cancelling.
-    fn cancel(&self) -> bool {
-        let first = !self.cancelled.swap(true, Ordering::AcqRel);
-        let f = lock(&self.f).take();
-        if let Some(f) = f {
-            // Dropping the closure runs the user's Drop impls.
-            foreign::contain("dropping a cancelled weft callback", move || drop(f));
-        }
-        first
+    /// run.
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        drop_closure(self);
     }
 
     fn is_cancelled(&self) -> bool {
@@ -245,8 +260,14 @@ impl Handle {
     }
 
     fn schedule_callback(&self, callback: Arc<Callback>) {
-        if self.inner.callbacks.queue.push(callback) == Pushed::StartRunner {
-            self.spawn(run_callbacks(Arc::downgrade(&self.inner)));
+        match self.inner.callbacks.queue.push(callback) {
+            Pushed::StartRunner => {
+                self.spawn(run_callbacks(Arc::downgrade(&self.inner)));
+            }
+            Pushed::RunnerActive => {}
+            // The runtime has shut down: dropped, as a task spawned now is
+            // cancelled at once.
+            Pushed::Closed(callback) => drop_closure(&callback),
         }
     }
 }

@@ -33,6 +33,14 @@
 //! and it runs its callbacks in turn: FIFO order is the order in which the
 //! pushes took the lock, which for pushes from one thread is program order.
 //!
+//! # Closing
+//!
+//! When the runtime shuts down, [`CallbackQueue::close`] hands back every
+//! waiting callback (to be dropped, as the tasks' futures are) and makes
+//! every later push hand its callback straight back ([`Pushed::Closed`]):
+//! nothing is left queued in a runtime nobody will run, where a callback
+//! that holds a `Handle` would keep the runtime's memory alive in a cycle.
+//!
 //! The loom model `loom-tests/tests/callbacks.rs` includes this very file
 //! (through `#[path]`) with loom's `Mutex` behind `super::sync`.
 
@@ -48,6 +56,7 @@ pub(crate) struct CallbackQueue<C> {
 struct State<C> {
     waiting: VecDeque<C>,
     runner: Runner,
+    closed: bool,
 }
 
 /// Whether a runner exists.
@@ -61,13 +70,15 @@ pub(crate) enum Runner {
 }
 
 /// What a push asks of its caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 #[must_use = "a push that returns StartRunner must start a runner, or the callback never runs"]
-pub(crate) enum Pushed {
+pub(crate) enum Pushed<C> {
     /// The queue was idle: the caller must start the runner.
     StartRunner,
     /// A runner exists and will take the callback.
     RunnerActive,
+    /// The queue is closed: here is the callback back, never to run.
+    Closed(C),
 }
 
 impl<C> CallbackQueue<C> {
@@ -76,13 +87,17 @@ impl<C> CallbackQueue<C> {
             state: Mutex::new(State {
                 waiting: VecDeque::new(),
                 runner: Runner::Idle,
+                closed: false,
             }),
         }
     }
 
     /// Rule 1: appends `callback`; says whether the caller starts a runner.
-    pub(crate) fn push(&self, callback: C) -> Pushed {
+    pub(crate) fn push(&self, callback: C) -> Pushed<C> {
         let mut s = lock(&self.state);
+        if s.closed {
+            return Pushed::Closed(callback);
+        }
         s.waiting.push_back(callback);
         match s.runner {
             // Idle -> Scheduled: no runner exists; the caller starts one.
@@ -116,5 +131,13 @@ impl<C> CallbackQueue<C> {
     /// new one. What is queued stays queued.
     pub(crate) fn abandon(&self) {
         lock(&self.state).runner = Runner::Idle;
+    }
+
+    /// Closes the queue (the runtime is shutting down) and returns what was
+    /// waiting; every later push gets its callback back.
+    pub(crate) fn close(&self) -> VecDeque<C> {
+        let mut s = lock(&self.state);
+        s.closed = true;
+        std::mem::take(&mut s.waiting)
     }
 }

@@ -95,6 +95,8 @@ pub(super) struct Timers {
     /// Cancelled entries still in the heap.
     tombstones: usize,
     task: TimerTask,
+    /// The runtime has shut down: `call_at` drops its closure at once.
+    closed: bool,
 }
 
 pub(super) enum TimerTask {
@@ -143,7 +145,22 @@ impl Timers {
             next_seq: 0,
             tombstones: 0,
             task: TimerTask::Absent,
+            closed: false,
         }
+    }
+
+    /// Empties the heap for good (the runtime is shutting down) and returns
+    /// the callbacks that were in it.
+    pub(super) fn close(&mut self) -> Vec<Arc<Callback>> {
+        self.closed = true;
+        self.tombstones = 0;
+        self.heap
+            .drain()
+            .map(|s| {
+                s.callback.in_heap.store(false, Ordering::Relaxed);
+                s.callback
+            })
+            .collect()
     }
 
     /// asyncio's rule: drop the tombstones all at once when they are more
@@ -223,7 +240,19 @@ impl Handle {
         F: FnOnce() + Send + 'static,
     {
         let callback = Callback::new(Box::new(f), Location::caller());
+        let handle = TimerHandle {
+            callback: callback.clone(),
+            when: deadline,
+            runtime: Arc::downgrade(&self.inner),
+        };
         let mut timers = lock(&self.inner.callbacks.timers);
+        if timers.closed {
+            drop(timers);
+            // The runtime has shut down: dropped, as a task spawned now is
+            // cancelled at once.
+            super::drop_closure(&callback);
+            return handle;
+        }
         let seq = timers.next_seq;
         timers.next_seq += 1;
         callback.in_heap.store(true, Ordering::Relaxed);
@@ -264,11 +293,7 @@ impl Handle {
         if let Some(w) = wake {
             w.wake();
         }
-        TimerHandle {
-            callback,
-            when: deadline,
-            runtime: Arc::downgrade(&self.inner),
-        }
+        handle
     }
 
     /// The loop's clock, asyncio's `loop.time()`: the clock `call_at`
