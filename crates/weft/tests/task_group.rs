@@ -216,39 +216,32 @@ fn a_panic_is_a_failure_and_aborts_the_siblings() {
 
 #[test]
 fn every_failure_is_collected_the_first_first() {
-    let rt = rt();
-    rt.block_on(async {
-        let mut group = TaskGroup::<(), String>::new();
-        let gate = Gate::default();
-        let wait = gate.wait();
-        let first = group.spawn(async move {
-            wait.await;
-            Err("first".to_string())
+    for rt in runtimes() {
+        rt.block_on(async {
+            let mut group = TaskGroup::<(), String>::new();
+            // Three children that fail one after the other, each finished
+            // before the next is spawned, so none can be aborted first.
+            let children: [fn() -> Result<(), String>; 3] = [
+                || Err("first".to_string()),
+                || Err("second".to_string()),
+                || panic!("third (expected by this test)"),
+            ];
+            for child in children {
+                let h = group.spawn(async move { child() });
+                let start = Instant::now();
+                while !h.is_finished() {
+                    assert!(start.elapsed() < HANG);
+                    weft::task::yield_now().await;
+                }
+            }
+            group.spawn(std::future::pending());
+            let err = joined(group.join()).await.unwrap_err();
+            let got = error_strings(&err);
+            assert_eq!(got.len(), 3, "{got:?}");
+            assert_eq!(got[..2], ["first", "second"]);
+            assert!(got[2].starts_with("panic:"), "{got:?}");
         });
-        // These two fail in the same poll in which they see the first one
-        // finished, so the group's abort cannot reach them before.
-        for name in ["second", "third"] {
-            let first = first.clone();
-            group.spawn(async move {
-                weft::task::yield_now().await;
-                while !first.is_finished() {
-                    std::thread::yield_now();
-                }
-                if name == "third" {
-                    panic!("third (expected by this test)");
-                }
-                Err(name.to_string())
-            });
-        }
-        group.spawn(std::future::pending());
-        gate.open();
-        let err = joined(group.join()).await.unwrap_err();
-        let got = error_strings(&err);
-        assert_eq!(got.len(), 3, "{got:?}");
-        assert_eq!(got[0], "first");
-        assert!(got[1..].contains(&"second".to_string()), "{got:?}");
-        assert!(got[1..].iter().any(|s| s.starts_with("panic:")), "{got:?}");
-    });
+    }
 }
 
 #[test]

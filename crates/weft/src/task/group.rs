@@ -73,6 +73,23 @@ pub struct TaskGroup<T, E> {
 }
 
 /// One child's failure in a [`GroupError`].
+///
+/// ```
+/// use weft::task::{TaskFailure, TaskGroup};
+/// let rt = weft::Runtime::new()?;
+/// let err = rt.block_on(async {
+///     let mut group = TaskGroup::<(), String>::new();
+///     group.spawn(async { Err("refused".to_string()) });
+///     group.join().await.unwrap_err()
+/// });
+/// for failure in err.into_errors() {
+///     match failure {
+///         TaskFailure::Error(e) => assert_eq!(e, "refused"),
+///         TaskFailure::Panic(join_error) => panic!("{join_error}"),
+///     }
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub enum TaskFailure<E> {
     /// The child's future returned `Err`.
@@ -83,6 +100,24 @@ pub enum TaskFailure<E> {
 }
 
 /// The failures of a [`TaskGroup`]: every one, the first first.
+///
+/// It implements [`std::error::Error`] when `E` does, with the first
+/// failure as its `source()`, so `?` turns it into a `Box<dyn Error>`.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let rt = weft::Runtime::new()?;
+/// let res = rt.block_on(async {
+///     let mut group = weft::task::TaskGroup::<(), std::io::Error>::new();
+///     group.spawn(async { Err(std::io::Error::other("disk full")) });
+///     group.join().await
+/// });
+/// let err = res.unwrap_err();
+/// assert_eq!(err.errors().len(), 1);
+/// assert!(err.to_string().contains("disk full"), "{err}");
+/// # Ok(())
+/// # }
+/// ```
 pub struct GroupError<E> {
     failures: Vec<TaskFailure<E>>,
     spawned: usize,
@@ -117,6 +152,18 @@ impl<T: Send + 'static, E: Send + 'static> TaskGroup<T, E> {
     /// # Panics
     ///
     /// Outside a runtime; use [`spawn_on`](TaskGroup::spawn_on) there.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let mut group = weft::task::TaskGroup::<u8, std::io::Error>::new();
+    ///     group.spawn(async { Ok(1) });
+    ///     group.spawn(async { Ok(2) });
+    ///     assert_eq!(group.len(), 2);
+    ///     assert_eq!(group.join().await.unwrap(), [1, 2]);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[track_caller]
     pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where

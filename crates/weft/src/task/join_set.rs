@@ -144,6 +144,18 @@ impl<T> JoinSet<T> {
     }
 
     /// How many tasks are in the set (running, or finished and not joined).
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let mut set = weft::task::JoinSet::new();
+    ///     set.spawn(async {});
+    ///     assert_eq!(set.len(), 1);
+    ///     set.join_next().await;
+    ///     assert_eq!(set.len(), 0);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -378,6 +390,17 @@ impl<T> JoinSet<T> {
     /// Aborts every task in the set. They stay in it: `join_next` returns
     /// each one's result (`JoinError::Cancelled`, or its output if it
     /// finished first).
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let mut set = weft::task::JoinSet::new();
+    ///     set.spawn(std::future::pending::<()>());
+    ///     set.abort_all();
+    ///     assert!(set.join_next().await.unwrap().unwrap_err().is_cancelled());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn abort_all(&mut self) {
         for (_, entry) in &self.entries {
             entry.handle.abort();
@@ -404,6 +427,18 @@ impl<T> JoinSet<T> {
 
     /// Empties the set without aborting its tasks: they run on, detached,
     /// as if their `JoinHandle`s had been dropped.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// rt.block_on(async {
+    ///     let mut set = weft::task::JoinSet::new();
+    ///     set.spawn(async move { tx.send("still ran").unwrap() });
+    ///     set.detach_all();
+    /// });
+    /// assert_eq!(rx.recv().unwrap(), "still ran");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn detach_all(&mut self) {
         self.entries.clear();
         lock(&self.ready.inner).keys.clear();
@@ -417,6 +452,17 @@ impl<T: Send + 'static> JoinSet<T> {
     /// # Panics
     ///
     /// Outside a runtime; use [`spawn_on`](JoinSet::spawn_on) there.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let mut set = weft::task::JoinSet::new();
+    ///     let abort = set.spawn(std::future::pending::<()>());
+    ///     abort.abort();
+    ///     assert!(set.join_next().await.unwrap().unwrap_err().is_cancelled());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[track_caller]
     pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
@@ -450,6 +496,17 @@ impl<T: Send + 'static> JoinSet<T> {
     ///
     /// Outside a runtime; use
     /// [`spawn_blocking_on`](JoinSet::spawn_blocking_on) there.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let mut set = weft::task::JoinSet::new();
+    ///     set.spawn_blocking(|| std::thread::current().name().map(str::to_owned));
+    ///     let name = set.join_next().await.unwrap().unwrap().unwrap();
+    ///     assert!(name.contains("blocking"), "{name}");
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[track_caller]
     pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
     where
