@@ -101,7 +101,7 @@ impl Builder {
     /// A builder for a current-thread runtime: asyncio's loop. Every task
     /// is polled on the thread that is inside
     /// [`block_on`](crate::Runtime::block_on) (or
-    /// `run_forever`); **while no thread is
+    /// [`run_forever`](crate::Runtime::run_forever)); **while no thread is
     /// inside one, nothing runs**, and tasks spawned meanwhile wait. It has
     /// the same reactor, timers, blocking pool, cooperative budget and
     /// shutdown as the multi-thread runtime, and the only runtime where

@@ -35,6 +35,8 @@ pub(crate) struct Inner {
     pub(crate) local: Option<super::current_thread::Loop>,
     pub(crate) reactor: weft_reactor::Handle,
     pub(crate) blocking: weft_blocking::BlockingPool,
+    /// `call_soon`, `call_later`, `run_forever` (`callbacks.rs`).
+    pub(crate) callbacks: crate::runtime::callbacks::EventLoop,
     pub(crate) name: String,
 }
 
@@ -189,7 +191,6 @@ impl Handle {
 
     /// Gives `report` to the runtime's unhandled-panic handler and policy
     /// (for panics of code the runtime runs outside a task: callbacks).
-    #[allow(dead_code)] // the loop callbacks' (call_soon), landing next
     pub(crate) fn report_unhandled_panic(&self, report: &weft_task::PanicReport) {
         self.inner.exec.report_unhandled_panic(report);
     }

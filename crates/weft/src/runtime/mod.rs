@@ -10,7 +10,9 @@
 //!    queued or parked on a waker, dropping its future on that worker
 //!    thread; then it drops what is left in its queues and exits;
 //! 3. the dropping thread waits for the workers (up to the timeout), then
-//!    cancels whatever was spawned during shutdown and empties the injector;
+//!    cancels whatever was spawned during shutdown and empties the injector,
+//!    and drops the loop callbacks and timers that never ran (and any
+//!    scheduled later);
 //! 4. the blocking pool closes: queued closures are dropped (their handles
 //!    resolve to `Cancelled`), running ones are waited for, within what is
 //!    left of the timeout; threads still stuck after it finish on their own.
@@ -19,6 +21,7 @@
 //! that resolves to `Cancelled` at once.
 
 mod builder;
+pub(crate) mod callbacks;
 pub(crate) mod context;
 pub(crate) mod current_thread;
 pub(crate) mod handle;
@@ -34,6 +37,7 @@ use std::time::Duration;
 
 pub use builder::Builder;
 pub use builder::DEFAULT_SLOW_POLL_THRESHOLD;
+pub use callbacks::{CallbackHandle, TimerHandle};
 pub use context::EnterGuard;
 pub use handle::{Handle, TryCurrentError};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
@@ -135,6 +139,7 @@ impl Runtime {
                     },
                     reactor: reactor_handle,
                     blocking,
+                    callbacks: callbacks::EventLoop::new(),
                     name: format!("{}#{id}", b.thread_name),
                 }
             }),
@@ -273,6 +278,8 @@ impl Runtime {
         // thread stuck in a poll past the timeout finishes on its own.
         self.threads.shutdown(remaining());
         exec.finish_shutdown();
+        // Callbacks and timers never run now: dropped, like the futures.
+        self.handle.inner.callbacks.close();
         // Queued blocking closures are dropped (their handles resolve to
         // Cancelled); running ones are waited for, within what is left of
         // the timeout.
