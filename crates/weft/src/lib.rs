@@ -50,6 +50,7 @@ pub mod io {
 }
 
 pub mod net;
+pub mod process;
 
 pub mod signal {
     //! Signals: [`ctrl_c`] and [`unix::signal`], delivered through the
