@@ -49,6 +49,7 @@ pub mod io {
     pub use weft_reactor::io::*;
 }
 
+pub mod fs;
 pub mod net;
 pub mod process;
 

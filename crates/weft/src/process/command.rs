@@ -218,10 +218,8 @@ impl Command {
 
     /// Runs the child to its end, with stdio inherited unless set, and
     /// returns its exit status.
-    #[track_caller]
-    pub fn status(&mut self) -> impl std::future::Future<Output = io::Result<ExitStatus>> {
-        let child = self.spawn();
-        async move { child?.wait().await }
+    pub async fn status(&mut self) -> io::Result<ExitStatus> {
+        self.spawn()?.wait().await
     }
 
     /// Runs the child to its end with stdout and stderr captured (and
@@ -235,14 +233,12 @@ impl Command {
     /// assert_eq!((&out.stdout[..], &out.stderr[..]), (&b"out\n"[..], &b"err\n"[..]));
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    #[track_caller]
-    pub fn output(&mut self) -> impl std::future::Future<Output = io::Result<Output>> {
+    pub async fn output(&mut self) -> io::Result<Output> {
         if !self.stdin_set {
             self.std.stdin(Stdio::null());
         }
         self.std.stdout(Stdio::piped());
         self.std.stderr(Stdio::piped());
-        let child = self.spawn();
-        async move { child?.wait_with_output().await }
+        self.spawn()?.wait_with_output().await
     }
 }

@@ -1,0 +1,227 @@
+//! Files and directories, on the runtime's blocking pool.
+//!
+//! Linux has no readiness for regular files (they are always "ready", and a
+//! read may still block on the disk), so every operation here is std's, run
+//! on the blocking pool ([`crate::spawn_blocking`]) and awaited; nothing
+//! std does is written again. The free functions mirror `std::fs` (and
+//! tokio's `fs`); [`File`] buffers as tokio's does (see its docs).
+//!
+//! Errors keep the OS error's [`ErrorKind`](std::io::ErrorKind) and name
+//! the path: `could not open /x/y: No such file or directory (os error 2)`
+//! (the OS error is the [`source`](std::error::Error::source)).
+//!
+//! ```
+//! let rt = weft::Runtime::new()?;
+//! rt.block_on(async {
+//!     let dir = std::env::temp_dir().join(format!("weft-fs-doc-{}", std::process::id()));
+//!     weft::fs::create_dir_all(&dir).await?;
+//!     weft::fs::write(dir.join("a.txt"), b"hello").await?;
+//!     assert_eq!(weft::fs::read_to_string(dir.join("a.txt")).await?, "hello");
+//!     let err = weft::fs::read(dir.join("missing")).await.unwrap_err();
+//!     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+//!     assert!(err.to_string().contains("missing"));
+//!     weft::fs::remove_dir_all(&dir).await
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Panics
+//!
+//! Every function here needs a runtime (for its blocking pool) and panics
+//! outside one, naming the fix.
+
+mod file;
+mod open_options;
+mod read_dir;
+
+pub use file::File;
+pub use open_options::OpenOptions;
+pub use read_dir::{read_dir, DirEntry, ReadDir};
+
+use std::error::Error;
+use std::fmt;
+use std::fs::{Metadata, Permissions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// An OS error, with what was being done and to which path.
+#[derive(Debug)]
+struct PathError {
+    what: &'static str,
+    path: PathBuf,
+    to: Option<PathBuf>,
+    source: io::Error,
+}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "could not {} {}", self.what, self.path.display())?;
+        if let Some(to) = &self.to {
+            write!(f, " to {}", to.display())?;
+        }
+        write!(f, ": {}", self.source)
+    }
+}
+
+impl Error for PathError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// `e`, naming `what` was done to `path` (same kind).
+pub(crate) fn named(e: io::Error, what: &'static str, path: &Path) -> io::Error {
+    let kind = e.kind();
+    io::Error::new(
+        kind,
+        PathError {
+            what,
+            path: path.to_owned(),
+            to: None,
+            source: e,
+        },
+    )
+}
+
+fn named2(e: io::Error, what: &'static str, from: &Path, to: &Path) -> io::Error {
+    let kind = e.kind();
+    io::Error::new(
+        kind,
+        PathError {
+            what,
+            path: from.to_owned(),
+            to: Some(to.to_owned()),
+            source: e,
+        },
+    )
+}
+
+/// Runs `f` on the blocking pool and waits for it.
+#[track_caller]
+pub(crate) fn asyncify<F, R>(f: F) -> impl std::future::Future<Output = io::Result<R>>
+where
+    F: FnOnce() -> io::Result<R> + Send + 'static,
+    R: Send + 'static,
+{
+    let handle = crate::spawn_blocking(f);
+    async move { handle.await? }
+}
+
+/// Runs the std function `op` on `path` on the blocking pool, naming the
+/// path in its error.
+#[track_caller]
+fn on_path<R: Send + 'static>(
+    path: &Path,
+    what: &'static str,
+    op: impl FnOnce(&Path) -> io::Result<R> + Send + 'static,
+) -> impl std::future::Future<Output = io::Result<R>> {
+    let path = path.to_owned();
+    asyncify(move || op(&path).map_err(|e| named(e, what, &path)))
+}
+
+/// Reads a whole file ([`std::fs::read`]).
+pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
+    on_path(path.as_ref(), "read", |p| std::fs::read(p)).await
+}
+
+/// Reads a whole file as UTF-8 ([`std::fs::read_to_string`]).
+pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
+    on_path(path.as_ref(), "read", |p| std::fs::read_to_string(p)).await
+}
+
+/// Writes `contents` to a file, creating or truncating it
+/// ([`std::fs::write`]).
+pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
+    let contents = contents.as_ref().to_owned();
+    on_path(path.as_ref(), "write", move |p| std::fs::write(p, contents)).await
+}
+
+/// Creates a directory ([`std::fs::create_dir`]).
+pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    on_path(path.as_ref(), "create directory", |p| std::fs::create_dir(p)).await
+}
+
+/// Creates a directory and its missing parents ([`std::fs::create_dir_all`]).
+pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    on_path(path.as_ref(), "create directory", |p| std::fs::create_dir_all(p)).await
+}
+
+/// Metadata of a path, following symlinks ([`std::fs::metadata`]).
+pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
+    on_path(path.as_ref(), "stat", |p| std::fs::metadata(p)).await
+}
+
+/// Metadata of a path, not following a final symlink
+/// ([`std::fs::symlink_metadata`]).
+pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
+    on_path(path.as_ref(), "stat", |p| std::fs::symlink_metadata(p)).await
+}
+
+/// Removes a file ([`std::fs::remove_file`]).
+pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
+    on_path(path.as_ref(), "remove", |p| std::fs::remove_file(p)).await
+}
+
+/// Removes an empty directory ([`std::fs::remove_dir`]).
+pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    on_path(path.as_ref(), "remove directory", |p| std::fs::remove_dir(p)).await
+}
+
+/// Removes a directory and everything in it ([`std::fs::remove_dir_all`]).
+pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    on_path(path.as_ref(), "remove directory", |p| std::fs::remove_dir_all(p)).await
+}
+
+/// Renames a file or directory, replacing `to` if it exists
+/// ([`std::fs::rename`]).
+pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
+    let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
+    asyncify(move || std::fs::rename(&from, &to).map_err(|e| named2(e, "rename", &from, &to))).await
+}
+
+/// Copies a file's contents and permissions; returns the bytes copied
+/// ([`std::fs::copy`]).
+pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
+    let (from, to) = (from.as_ref().to_owned(), to.as_ref().to_owned());
+    asyncify(move || std::fs::copy(&from, &to).map_err(|e| named2(e, "copy", &from, &to))).await
+}
+
+/// Creates a hard link `dst` to `src` ([`std::fs::hard_link`]).
+pub async fn hard_link(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Result<()> {
+    let (src, dst) = (src.as_ref().to_owned(), dst.as_ref().to_owned());
+    asyncify(move || std::fs::hard_link(&src, &dst).map_err(|e| named2(e, "link", &src, &dst))).await
+}
+
+/// Creates a symbolic link `dst` pointing at `src`
+/// ([`std::os::unix::fs::symlink`]).
+#[cfg(unix)]
+pub async fn symlink(src: impl AsRef<Path>, dst: impl AsRef<Path>) -> io::Result<()> {
+    let (src, dst) = (src.as_ref().to_owned(), dst.as_ref().to_owned());
+    asyncify(move || std::os::unix::fs::symlink(&src, &dst).map_err(|e| named2(e, "symlink", &src, &dst)))
+        .await
+}
+
+/// The absolute path with symlinks resolved ([`std::fs::canonicalize`]).
+pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    on_path(path.as_ref(), "canonicalize", |p| std::fs::canonicalize(p)).await
+}
+
+/// Where a symlink points ([`std::fs::read_link`]).
+pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    on_path(path.as_ref(), "read link", |p| std::fs::read_link(p)).await
+}
+
+/// Sets a path's permissions ([`std::fs::set_permissions`]).
+pub async fn set_permissions(path: impl AsRef<Path>, perm: Permissions) -> io::Result<()> {
+    on_path(path.as_ref(), "set permissions of", move |p| {
+        std::fs::set_permissions(p, perm)
+    })
+    .await
+}
+
+/// `Ok(true)` if the path exists, `Ok(false)` if it does not, an error if
+/// that cannot be told ([`std::fs::exists`]: permission denied on a
+/// parent, ...). A broken symlink does not exist.
+pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
+    on_path(path.as_ref(), "check", |p| p.try_exists()).await
+}
