@@ -69,8 +69,9 @@ impl ExitWatch {
 
 /// A child process started by [`Command::spawn`](super::Command::spawn).
 ///
-/// Its piped stdio is in the public fields, to be taken. [`wait`]
-/// (Child::wait) waits for the exit through the reactor, and reaps it.
+/// Its piped stdio is in the public fields, to be taken.
+/// [`wait`](Child::wait) waits for the exit through the reactor, and reaps
+/// it.
 /// Dropped while it runs, it is reaped later without blocking anyone (and
 /// killed first with [`kill_on_drop`](super::Command::kill_on_drop)).
 ///
@@ -118,8 +119,17 @@ impl fmt::Debug for Child {
 
 impl Child {
     #[track_caller]
-    pub(super) fn new(mut child: std::process::Child, kill_on_drop: bool) -> io::Result<Child> {
-        let watch = ExitWatch::new(&child);
+    pub(super) fn new(child: std::process::Child, kill_on_drop: bool) -> io::Result<Child> {
+        Child::with_watch(child, ExitWatch::new, kill_on_drop)
+    }
+
+    #[track_caller]
+    fn with_watch(
+        mut child: std::process::Child,
+        watch: impl FnOnce(&std::process::Child) -> io::Result<ExitWatch>,
+        kill_on_drop: bool,
+    ) -> io::Result<Child> {
+        let watch = watch(&child);
         let pipes = (
             child.stdin.take().map(ChildStdin::new).transpose(),
             child.stdout.take().map(ChildStdout::new).transpose(),
@@ -261,5 +271,41 @@ impl Drop for Child {
             let _ = child.kill();
         }
         weft_reactor::orphan::push(child);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The path taken where pidfds are missing: `SIGCHLD` deliveries, each
+    /// followed by a non-blocking `waitpid`.
+    #[test]
+    fn the_sigchld_fallback_sees_exits_and_kills() {
+        let rt = crate::Runtime::new().unwrap();
+        rt.block_on(async {
+            let sigchld = |_: &std::process::Child| Ok(ExitWatch::Sigchld(signal(SignalKind::child())?));
+            let std = std::process::Command::new("sh")
+                .args(["-c", "sleep 0.05; exit 5"])
+                .spawn()
+                .unwrap();
+            let mut child = Child::with_watch(std, sigchld, false).unwrap();
+            assert!(matches!(child.watch, ExitWatch::Sigchld(_)));
+            let status = crate::time::timeout(Duration::from_secs(30), child.wait())
+                .await
+                .expect("the exit was never observed")
+                .unwrap();
+            assert_eq!(status.code(), Some(5));
+
+            let std = std::process::Command::new("sleep").arg("60").spawn().unwrap();
+            let mut child = Child::with_watch(std, sigchld, false).unwrap();
+            crate::time::timeout(Duration::from_secs(30), child.kill())
+                .await
+                .expect("the kill was never observed")
+                .unwrap();
+            assert!(child.id().is_none());
+        });
     }
 }

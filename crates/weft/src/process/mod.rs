@@ -44,6 +44,9 @@
 //! goes to a queue of orphans, reaped without blocking when it is queued,
 //! on every `SIGCHLD` the reactor dispatches, and whenever another child
 //! is spawned. With [`Command::kill_on_drop`], it is sent `SIGKILL` first.
+//! (So the first such drop installs a `SIGCHLD` handler for the life of the
+//! process; it chains any handler installed before, and `SIGCHLD`'s default
+//! action is to be ignored, so nothing else changes.)
 //! As with std, dropping a `Child` does not kill it by default.
 
 mod child;
