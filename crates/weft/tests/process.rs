@@ -273,3 +273,44 @@ fn spawn_errors_name_the_program_and_keep_the_kind() {
 fn spawn_outside_a_runtime_panics_naming_the_call() {
     let _ = Command::new("true").spawn();
 }
+
+#[cfg(feature = "tokio-io")]
+#[test]
+fn child_pipes_implement_tokio_io_traits() {
+    use std::future::poll_fn;
+    use std::pin::Pin;
+    use tokio::io::{AsyncRead as TRead, AsyncWrite as TWrite, ReadBuf};
+
+    let _s = serial();
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut child = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let n = poll_fn(|cx| TWrite::poll_write(Pin::new(&mut stdin), cx, b"via tokio"))
+            .await
+            .unwrap();
+        assert_eq!(n, 9);
+        poll_fn(|cx| TWrite::poll_shutdown(Pin::new(&mut stdin), cx))
+            .await
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut got = Vec::new();
+        loop {
+            let mut storage = [0u8; 64];
+            let mut buf = ReadBuf::new(&mut storage);
+            poll_fn(|cx| TRead::poll_read(Pin::new(&mut stdout), cx, &mut buf))
+                .await
+                .unwrap();
+            if buf.filled().is_empty() {
+                break;
+            }
+            got.extend_from_slice(buf.filled());
+        }
+        assert_eq!(got, b"via tokio");
+        assert!(child.wait().await.unwrap().success());
+    });
+}
