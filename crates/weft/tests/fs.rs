@@ -307,3 +307,9 @@ fn _assert_traits() {
     fn is<T: AsyncRead + AsyncWrite + Send + Sync + Unpin>() {}
     is::<File>();
 }
+
+#[test]
+#[should_panic(expected = "weft::fs: file operations run on the runtime's blocking pool")]
+fn file_operations_outside_a_runtime_panic_naming_the_fix() {
+    let _ = weft_executor::block_on(fs::read("/etc/hostname"));
+}

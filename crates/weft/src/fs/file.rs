@@ -284,7 +284,7 @@ impl File {
             State::Busy(_) => unreachable!("weft::fs::File: two operations in flight"),
         };
         let std = self.std.clone();
-        self.state = State::Busy(crate::spawn_blocking(move || {
+        self.state = State::Busy(super::spawn(move || {
             let op = op(&std, &mut buf);
             (op, buf)
         }));

@@ -103,8 +103,25 @@ where
     F: FnOnce() -> io::Result<R> + Send + 'static,
     R: Send + 'static,
 {
-    let handle = crate::spawn_blocking(f);
+    let handle = spawn(f);
     async move { handle.await? }
+}
+
+/// [`crate::spawn_blocking`], with a panic outside a runtime that says it
+/// was a file operation.
+#[track_caller]
+pub(crate) fn spawn<F, R>(f: F) -> crate::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    crate::runtime::context::with_current(|rt| match rt {
+        Some(rt) => rt.blocking.spawn_blocking(f),
+        None => panic!(
+            "weft::fs: file operations run on the runtime's blocking pool: {}",
+            crate::runtime::handle::NO_RUNTIME
+        ),
+    })
 }
 
 /// Runs the std function `op` on `path` on the blocking pool, naming the

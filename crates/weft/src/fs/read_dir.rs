@@ -91,7 +91,7 @@ impl ReadDir {
                     }
                     let mut std = dir.take().expect("ReadDir: iterator missing while idle");
                     let mut buf = std::mem::take(buf);
-                    self.state = State::Busy(crate::spawn_blocking(move || {
+                    self.state = State::Busy(super::spawn(move || {
                         let mut done = false;
                         for _ in 0..BATCH {
                             match std.next() {
