@@ -122,3 +122,35 @@ fn recv_returns_none_after_the_runtime_shuts_down() {
     drop(rt);
     assert_eq!(weft_executor::block_on(quit.recv()), None);
 }
+
+#[test]
+fn a_listener_created_after_a_dispatched_delivery_does_not_see_it() {
+    let rt = weft::Runtime::new().unwrap();
+    let alarm = SignalKind::alarm();
+    rt.block_on(async {
+        let mut first = signal(alarm).unwrap();
+        raise(alarm.as_raw_value());
+        // `first` returning means the delivery was dispatched.
+        assert_eq!(weft::time::timeout(PATIENCE, first.recv()).await, Ok(Some(())));
+        let mut late = signal(alarm).unwrap();
+        assert!(poll_once(&mut Box::pin(late.recv())).await.is_none());
+        raise(alarm.as_raw_value());
+        assert_eq!(weft::time::timeout(PATIENCE, late.recv()).await, Ok(Some(())));
+    });
+}
+
+#[test]
+fn after_the_last_listener_is_dropped_the_handler_stays_and_the_process_lives() {
+    // A real-time signal's default action terminates the process.
+    let kind = SignalKind::from_raw(libc::SIGRTMIN() + 2);
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut only = signal(kind).unwrap();
+        raise(kind.as_raw_value());
+        assert_eq!(weft::time::timeout(PATIENCE, only.recv()).await, Ok(Some(())));
+        drop(only);
+        raise(kind.as_raw_value());
+        // Still here: the delivery went to weft's handler and was dropped.
+        weft::time::sleep(Duration::from_millis(20)).await;
+    });
+}
