@@ -25,7 +25,8 @@ pub mod time {
     //!
     //! A hierarchical timing wheel (6 levels of 64 slots at 1 ms) gives O(1)
     //! insert and cancel; expired timers are woken in batches by the worker
-    //! that drives the reactor. See `weft_reactor::time` for the details.
+    //! that drives the reactor; a timer never fires before its deadline, and
+    //! fires within about a millisecond after it on an idle runtime.
     //!
     //! ```
     //! use std::time::Duration;
@@ -98,6 +99,19 @@ pub mod signal {
     //! **Shutdown.** Once the runtime a listener was created in shuts
     //! down, its `recv` returns `None` (and `ctrl_c` an error).
     pub use weft_reactor::signal::{ctrl_c, unix};
+}
+
+pub mod compat;
+
+pub mod guide {
+    //! Guides: weft for readers who know another runtime.
+    //!
+    //! * [`coming_from_tokio`]: tokio's items and weft's, the adapters, and
+    //!   what needs a tokio runtime.
+
+    pub mod coming_from_tokio {
+        #![doc = include_str!("guide/coming_from_tokio.md")]
+    }
 }
 
 pub mod blocking {

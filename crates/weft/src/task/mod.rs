@@ -86,6 +86,7 @@ pub fn try_id() -> Option<Id> {
 
 pub use crate::spawn;
 pub use builder::Builder;
+pub use weft_executor::local::spawn_local;
 
 /// Yields to the scheduler: the task runs again after the tasks already
 /// waiting *and* after the runtime has polled I/O and timers.
