@@ -1,6 +1,6 @@
 //! Signals through the reactor. Signal handlers are process-wide state, so
-//! these tests live in their own binary, and each test uses its own signal
-//! number so that they can run in any order and in parallel.
+//! these tests live in their own binary; each uses its own signal number,
+//! so that their order does not matter, and they run one at a time.
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
@@ -8,6 +8,15 @@ use std::task::Poll;
 use std::time::Duration;
 
 use weft::signal::unix::{signal, SignalKind};
+
+/// Every test holds this: a runtime of one test would otherwise dispatch
+/// the deliveries another test is counting (every reactor with a listener
+/// watches the one signal pipe).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Turns a hang into a failure; never a bound on speed.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -33,6 +42,7 @@ async fn poll_once<F: Future + Unpin>(fut: &mut F) -> Option<F::Output> {
 
 #[test]
 fn ctrl_c_reaches_two_listeners() {
+    let _s = serial();
     let rt = weft::Runtime::new().unwrap();
     rt.block_on(async {
         let mut a = Box::pin(weft::signal::ctrl_c());
@@ -51,6 +61,7 @@ fn ctrl_c_reaches_two_listeners() {
 
 #[test]
 fn sigusr1_reaches_two_listeners_once_per_delivery() {
+    let _s = serial();
     let rt = weft::Runtime::new().unwrap();
     rt.block_on(async {
         let mut a = signal(SignalKind::user_defined1()).unwrap();
@@ -71,6 +82,7 @@ fn sigusr1_reaches_two_listeners_once_per_delivery() {
 
 #[test]
 fn listeners_on_two_runtimes_both_see_a_delivery() {
+    let _s = serial();
     let rt1 = weft::Runtime::new().unwrap();
     let rt2 = weft::Runtime::new().unwrap();
     let mut a = rt1.block_on(async { signal(SignalKind::user_defined2()).unwrap() });
@@ -88,6 +100,7 @@ fn listeners_on_two_runtimes_both_see_a_delivery() {
 
 #[test]
 fn a_listener_dropped_while_another_waits_does_not_take_its_delivery() {
+    let _s = serial();
     let rt = weft::Runtime::new().unwrap();
     let winch = SignalKind::window_change();
     rt.block_on(async {
@@ -101,6 +114,7 @@ fn a_listener_dropped_while_another_waits_does_not_take_its_delivery() {
 
 #[test]
 fn uncatchable_signals_are_refused_naming_the_signal() {
+    let _s = serial();
     let rt = weft::Runtime::new().unwrap();
     rt.block_on(async {
         let err = signal(SignalKind::from_raw(libc::SIGKILL)).unwrap_err();
@@ -110,6 +124,7 @@ fn uncatchable_signals_are_refused_naming_the_signal() {
 
 #[test]
 fn recv_returns_none_after_the_runtime_shuts_down() {
+    let _s = serial();
     let rt = weft::Runtime::new().unwrap();
     let mut quit = rt.block_on(async { signal(SignalKind::quit()).unwrap() });
     let waiter = rt.spawn(async move { quit.recv().await });
@@ -125,6 +140,7 @@ fn recv_returns_none_after_the_runtime_shuts_down() {
 
 #[test]
 fn a_listener_created_after_a_dispatched_delivery_does_not_see_it() {
+    let _s = serial();
     let rt = weft::Runtime::new().unwrap();
     let alarm = SignalKind::alarm();
     rt.block_on(async {
@@ -141,6 +157,7 @@ fn a_listener_created_after_a_dispatched_delivery_does_not_see_it() {
 
 #[test]
 fn after_the_last_listener_is_dropped_the_handler_stays_and_the_process_lives() {
+    let _s = serial();
     // A real-time signal's default action terminates the process.
     let kind = SignalKind::from_raw(libc::SIGRTMIN() + 2);
     let rt = weft::Runtime::new().unwrap();
@@ -152,5 +169,23 @@ fn after_the_last_listener_is_dropped_the_handler_stays_and_the_process_lives() 
         raise(kind.as_raw_value());
         // Still here: the delivery went to weft's handler and was dropped.
         weft::time::sleep(Duration::from_millis(20)).await;
+    });
+}
+
+#[test]
+fn deliveries_made_before_a_dispatch_are_coalesced_into_one() {
+    let _s = serial();
+    // One thread drives everything: no dispatch can run between the raises.
+    let rt = weft::Builder::new_current_thread().build().unwrap();
+    let kind = SignalKind::from_raw(libc::SIGRTMIN() + 3);
+    rt.block_on(async {
+        let mut sig = signal(kind).unwrap();
+        raise(kind.as_raw_value());
+        raise(kind.as_raw_value());
+        raise(kind.as_raw_value());
+        assert_eq!(weft::time::timeout(PATIENCE, sig.recv()).await, Ok(Some(())));
+        // Let the reactor run again: nothing more is pending.
+        weft::time::sleep(Duration::from_millis(10)).await;
+        assert!(poll_once(&mut Box::pin(sig.recv())).await.is_none());
     });
 }
