@@ -6,5 +6,6 @@
 //! the `sync` shim.
 
 pub use crate::io_driver::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo};
+pub use crate::signal::{Listener, SignalSlot};
 pub use crate::time::entry::{Fired, Registered, TimerShared, Timers};
 pub use crate::wake_list::WakeList;

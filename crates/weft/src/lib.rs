@@ -82,7 +82,56 @@ pub mod io {
     pub use weft_reactor::io::*;
 }
 
+pub mod fs;
 pub mod net;
+pub mod process;
+
+pub mod signal {
+    //! Signals: [`ctrl_c`] and [`unix::signal`], delivered through the
+    //! runtime's reactor (no thread of their own).
+    //!
+    //! ```no_run
+    //! use weft::signal::unix::{signal, SignalKind};
+    //!
+    //! let rt = weft::Runtime::new()?;
+    //! rt.block_on(async {
+    //!     let mut hup = signal(SignalKind::hangup())?;
+    //!     let shutdown = weft::spawn(weft::signal::ctrl_c());
+    //!     while hup.recv().await.is_some() {
+    //!         println!("reloading the configuration");
+    //!     }
+    //!     shutdown.await.unwrap()
+    //! })?;
+    //! # Ok::<(), std::io::Error>(())
+    //! ```
+    //!
+    //! Many listeners may exist for one signal; each sees each delivery,
+    //! and deliveries made while a listener was not looking are reported
+    //! to it once (coalesced, as the OS does).
+    //!
+    //! **How.** A signal's handler (installed with `signal-hook`, which
+    //! chains handlers installed before and refuses `SIGKILL`, `SIGSTOP`
+    //! and the fault signals) sets the signal's flag and writes a byte to
+    //! a self-pipe. Every reactor with a listener watches the pipe in its
+    //! `epoll` set; the worker driving it drains the pipe and wakes the
+    //! listeners of each flagged signal. A self-pipe, because a handler may
+    //! do almost nothing (no locks, no allocation, no wakers) and the
+    //! reactor already sleeps in `epoll_wait`: a descriptor it watches
+    //! reaches it without a thread of our own; signal-hook, because it
+    //! offers exactly those two handler actions as safe functions.
+    //!
+    //! **Dropping the last listener** leaves the handler installed for the
+    //! life of the process, as in tokio: after a program has listened for
+    //! `SIGINT`, Ctrl-C no longer terminates it by default. Deliveries with
+    //! no listener are discarded; a listener created later does not see
+    //! them. weft does not restore the default disposition, which would
+    //! race with deliveries in flight and with handlers chained behind
+    //! ours.
+    //!
+    //! **Shutdown.** Once the runtime a listener was created in shuts
+    //! down, its `recv` returns `None` (and `ctrl_c` an error).
+    pub use weft_reactor::signal::{ctrl_c, unix};
+}
 
 pub mod compat;
 
