@@ -710,3 +710,70 @@ fn unowned_schedule_keeps_task_alive_during_schedule() {
         assert_eq!(shared.probe_drops.load(SeqCst), 1);
     });
 }
+
+// ---------------------------------------------------------------------------
+// A task that never finishes: only the close can drop its future.
+// ---------------------------------------------------------------------------
+
+/// Pending on every poll, waking nobody; counts its drop.
+struct PendingForever(Arc<Counters>);
+
+impl Future for PendingForever {
+    type Output = Output;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Output> {
+        self.0.polls.fetch_add(1, SeqCst);
+        Poll::Pending
+    }
+}
+
+impl Drop for PendingForever {
+    fn drop(&mut self) {
+        self.0.future_drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// Model 8. `close_and_shutdown_all` races the `bind` (and first poll) of
+/// a task that stays pending forever. A task that always completes cannot
+/// tell "ran" from "cancelled"; this one can only end by being cancelled,
+/// so once bind and close have both returned its future must have been
+/// dropped exactly once, whether the bind came first (the drain cancels
+/// it) or second (the bind sees the list closed).
+#[test]
+fn owned_tasks_close_racing_bind_cancels_a_pending_task() {
+    static BOUND_FIRST: Coverage = Coverage::new();
+    loom::model(|| {
+        let sched = Sched::new();
+        let counters = Arc::new(Counters::default());
+        let fut = PendingForever(counters.clone());
+
+        let binder = {
+            let sched = sched.clone();
+            thread::spawn(move || {
+                let (handle, notified) = sched.0.owned.bind(fut, sched.clone(), Id::next());
+                let bound = notified.is_some();
+                if let Some(n) = notified {
+                    n.run();
+                }
+                (handle, bound)
+            })
+        };
+        sched.0.owned.close_and_shutdown_all();
+        let (handle, bound) = binder.join().unwrap();
+        BOUND_FIRST.saw(bound);
+
+        assert_eq!(
+            counters.future_drops.load(SeqCst),
+            1,
+            "a pending task outlived the close (bound first: {bound})"
+        );
+        assert!(sched.0.owned.is_empty(), "the closed list kept a task");
+        match join_now(handle) {
+            Ok(_) => panic!("a task that never completes gave an output"),
+            Err(err) => assert!(err.is_cancelled(), "{err:?}"),
+        }
+        sched.run_all();
+        assert_eq!(sched.live_tasks(), 0);
+    });
+    BOUND_FIRST.assert_both("whether the bind came before the close");
+}

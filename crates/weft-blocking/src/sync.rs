@@ -12,7 +12,9 @@
 //!   scheduling choice, which loom explores;
 //! * a timed condvar wait is an untimed one (models never rely on a timeout
 //!   elapsing);
-//! * threads are `loom::thread::spawn` (no names, no stack size, never fail).
+//! * threads are `loom::thread::spawn` (no names, no stack size). A start
+//!   fails, as the OS may refuse one, when the pool's `thread_name` returns
+//!   [`FAIL_SPAWN`], so the models reach the retract path.
 
 #[cfg(not(loom))]
 mod imp {
@@ -90,12 +92,19 @@ mod imp {
 
     pub(crate) use loom::thread::JoinHandle;
 
-    /// Starts a loom thread. Names and stack sizes are ignored.
+    /// The thread name on which [`spawn_thread`] fails (see the module docs).
+    pub const FAIL_SPAWN: &str = "loom: refuse to start this thread";
+
+    /// Starts a loom thread, or fails like the OS refusing one if `name` is
+    /// [`FAIL_SPAWN`]. Other names and stack sizes are ignored.
     pub(crate) fn spawn_thread(
-        _name: String,
+        name: String,
         _stack_size: Option<usize>,
         body: impl FnOnce() + Send + 'static,
     ) -> std::io::Result<JoinHandle<()>> {
+        if name == FAIL_SPAWN {
+            return Err(std::io::Error::other("loom model: thread start refused"));
+        }
         Ok(loom::thread::spawn(body))
     }
 
@@ -187,4 +196,6 @@ mod imp {
     }
 }
 
+#[cfg(loom)]
+pub use imp::FAIL_SPAWN;
 pub(crate) use imp::*;
