@@ -5,6 +5,7 @@
 //! the same code as the reactor, with loom's atomics and locks swapped in by
 //! the `sync` shim.
 
+pub use crate::io_driver::registration_set::RegistrationSet;
 pub use crate::io_driver::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo};
 pub use crate::time::entry::{Fired, Registered, TimerShared, Timers};
 pub use crate::wake_list::WakeList;
