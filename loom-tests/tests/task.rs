@@ -777,3 +777,35 @@ fn owned_tasks_close_racing_bind_cancels_a_pending_task() {
     });
     BOUND_FIRST.assert_both("whether the bind came before the close");
 }
+
+/// Model 2c. An abort races the poll of a task that parks (stores its
+/// waker, which nobody calls). Only the abort can end it, wherever it
+/// lands: before the poll (the run cancels), during it (the poll's end
+/// cancels, since the abort cannot queue a running task), or after it (the
+/// abort queues the idle task, whose run cancels). Either way the handle
+/// resolves to `Cancelled` once the queue is drained.
+#[test]
+fn abort_racing_a_parking_poll_cancels_it() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let counters = Arc::new(Counters::default());
+        let waker_slot = slot();
+        let fut = TestFuture::new(FirstPoll::Park, &counters, &waker_slot);
+        let (task, handle) = weft_task::unowned(fut, sched.clone(), Id::next());
+        let abort = handle.abort_handle();
+
+        let aborter = thread::spawn(move || abort.abort());
+        task.run();
+        aborter.join().unwrap();
+        sched.run_all();
+
+        match join_now(handle) {
+            Ok(_) => panic!("a parked task that nobody woke completed"),
+            Err(e) => assert!(e.is_cancelled(), "{e:?}"),
+        }
+        assert_eq!(counters.future_drops.load(SeqCst), 1);
+        // The stored waker is the last reference (if the poll ran).
+        drop(waker_slot.lock().unwrap().take());
+        assert_eq!(sched.live_tasks(), 0);
+    });
+}
