@@ -437,3 +437,35 @@ fn quiet_panics(what: &'static str) {
         }));
     });
 }
+
+/// (g) `ThreadPool::submit` backpressure: with one thread and a capacity of
+/// one, a `submit` finds the queue full and waits; the worker frees the
+/// slot when it takes the queued job, and must wake the waiting submit
+/// then (its room check and the worker's wake are under one lock), or the
+/// submit waits forever (loom: deadlock). The gate is opened from another
+/// thread, so the free races the submit's registration.
+#[test]
+fn submit_waiting_for_room_is_woken_when_a_slot_frees() {
+    use weft_blocking::ThreadPool;
+    model("submit backpressure", || {
+        let pool = ThreadPool::builder()
+            .threads(1)
+            .queue_capacity(1)
+            .build()
+            .unwrap();
+        let gate = Arc::new(Flag::default());
+        let ran = Arc::new(AtomicUsize::new(0));
+        let g = gate.clone();
+        drop(pool.spawn(move || g.wait()));
+        let r = ran.clone();
+        drop(pool.spawn(move || r.fetch_add(1, SeqCst)));
+        let opener = thread::spawn(move || gate.set());
+        let r = ran.clone();
+        let handle = block_on(pool.submit(move || r.fetch_add(1, SeqCst)));
+        opener.join().unwrap();
+        drop(handle);
+        // The last handle: the queue drains, the thread is joined.
+        drop(pool);
+        assert_eq!(ran.load(SeqCst), 2, "a queued closure did not run");
+    });
+}
