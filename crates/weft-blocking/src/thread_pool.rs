@@ -35,6 +35,10 @@
 //! * Not strictly FIFO: a woken waiter can lose the slot to a newer
 //!   `submit` or to `spawn`; it then waits again at the back of the list.
 //!
+//! The loom model `submit_waiting_for_room_is_woken_when_a_slot_frees`
+//! (`loom-tests/tests/blocking.rs`) runs this code: the pool takes its
+//! locks, threads and queue from the crate's `sync` shim.
+//!
 //! # Shutdown
 //!
 //! * Dropping the last `ThreadPool` clone (if neither method below was
