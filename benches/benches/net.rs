@@ -28,9 +28,9 @@
 //! exist at a time.
 //!
 //! hyper runs on each runtime through that runtime's glue: weft through
-//! `crates/weft/examples/support/hyper_compat.rs` (`WeftIo`, `WeftExecutor`,
-//! `WeftTimer`); tokio through hyper-util's `TokioIo`, `TokioExecutor` and
-//! `TokioTimer`; smol through the same `WeftIo` (it wraps any `futures-io`
+//! `weft::compat::hyper` (`HyperIo`, `HyperExecutor`, `HyperTimer`; the
+//! `hyper` feature); tokio through hyper-util's `TokioIo`, `TokioExecutor` and
+//! `TokioTimer`; smol through the same `HyperIo` (it wraps any `futures-io`
 //! stream, and `smol::net::TcpStream` is one), plus the small
 //! [`SmolTimer`] below. Every server sets a timer (hyper arms its 30 s
 //! header-read timeout per request) and `TCP_NODELAY`, so all three do the
@@ -40,9 +40,6 @@
 //! CARGO_TARGET_DIR=/work/target-net cargo bench -p weft-benches --bench net \
 //!     -- --warm-up-time 1 --measurement-time 3
 //! ```
-
-#[path = "../../crates/weft/examples/support/hyper_compat.rs"]
-mod hyper_compat;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -254,7 +251,7 @@ impl Net for WeftNet {
         fio_echo_client(s, rounds, record)
     }
     async fn hyper_server(self) -> SocketAddr {
-        use hyper_compat::{WeftIo, WeftTimer};
+        use weft::compat::hyper::{HyperIo, HyperTimer};
         let l = weft::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap();
         weft::spawn(async move {
@@ -262,8 +259,8 @@ impl Net for WeftNet {
                 s.set_nodelay(true).unwrap();
                 weft::spawn(async move {
                     let _ = hyper::server::conn::http1::Builder::new()
-                        .timer(WeftTimer)
-                        .serve_connection(WeftIo::new(s), service_fn(hello))
+                        .timer(HyperTimer::new())
+                        .serve_connection(HyperIo::new(s), service_fn(hello))
                         .await;
                 });
             }
@@ -271,12 +268,12 @@ impl Net for WeftNet {
         addr
     }
     async fn hyper_client(self, addr: SocketAddr) -> SendRequest<Empty<Bytes>> {
-        use hyper_compat::{WeftExecutor, WeftIo};
+        use weft::compat::hyper::{HyperExecutor, HyperIo};
         let s = self.connect(addr).await;
-        let (sender, conn) = hyper::client::conn::http1::handshake(WeftIo::new(s))
+        let (sender, conn) = hyper::client::conn::http1::handshake(HyperIo::new(s))
             .await
             .unwrap();
-        WeftExecutor.execute(async move {
+        HyperExecutor::new().execute(async move {
             let _ = conn.await;
         });
         sender
@@ -486,7 +483,7 @@ impl Net for SmolNet {
         fio_echo_client(s, rounds, record)
     }
     async fn hyper_server(self) -> SocketAddr {
-        use hyper_compat::WeftIo;
+        use weft::compat::hyper::HyperIo;
         let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap();
         let ex = self.0;
@@ -496,7 +493,7 @@ impl Net for SmolNet {
                 ex.spawn(async move {
                     let _ = hyper::server::conn::http1::Builder::new()
                         .timer(SmolTimer)
-                        .serve_connection(WeftIo::new(s), service_fn(hello))
+                        .serve_connection(HyperIo::new(s), service_fn(hello))
                         .await;
                 })
                 .detach();
@@ -506,9 +503,9 @@ impl Net for SmolNet {
         addr
     }
     async fn hyper_client(self, addr: SocketAddr) -> SendRequest<Empty<Bytes>> {
-        use hyper_compat::WeftIo;
+        use weft::compat::hyper::HyperIo;
         let s = self.connect(addr).await;
-        let (sender, conn) = hyper::client::conn::http1::handshake(WeftIo::new(s))
+        let (sender, conn) = hyper::client::conn::http1::handshake(HyperIo::new(s))
             .await
             .unwrap();
         self.0

@@ -54,7 +54,13 @@ pub struct PoolConfig {
     /// closures. If it returns without calling the body, the body runs
     /// after it, unwrapped.
     pub wrap: Option<Arc<ThreadWrap>>,
+    /// Receives the panic of a closure whose `JoinHandle` was dropped
+    /// unread (an unhandled panic); the runtime passes its handler.
+    pub on_unhandled_panic: Option<Arc<UnhandledPanicHook>>,
 }
+
+/// [`PoolConfig::on_unhandled_panic`].
+pub type UnhandledPanicHook = dyn Fn(&weft_task::PanicReport) + Send + Sync;
 
 /// [`PoolConfig::thread_name`]: makes the name of each new thread.
 pub type ThreadName = dyn Fn() -> String + Send + Sync;
@@ -92,6 +98,7 @@ impl Default for PoolConfig {
             on_thread_start: None,
             on_thread_stop: None,
             wrap: None,
+            on_unhandled_panic: None,
         }
     }
 }

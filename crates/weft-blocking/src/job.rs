@@ -73,7 +73,7 @@ impl<F: FnOnce() -> R, R> Future for BlockingFuture<F> {
 
 /// The scheduler of the blocking pool's jobs: pool threads run them
 /// directly, so there is nothing to schedule.
-pub(crate) struct BlockingSchedule;
+pub(crate) struct BlockingSchedule(pub(crate) Option<std::sync::Arc<crate::config::UnhandledPanicHook>>);
 
 /// The scheduler of a [`ThreadPool`](crate::ThreadPool)'s jobs; as
 /// [`BlockingSchedule`], named differently in shutdown errors.
@@ -94,6 +94,12 @@ impl Schedule for PoolSchedule {
 
 impl Schedule for BlockingSchedule {
     const NAME: &'static str = "blocking pool";
+
+    fn unhandled_panic(&self, report: &weft_task::PanicReport) {
+        if let Some(hook) = &self.0 {
+            hook(report);
+        }
+    }
 
     fn schedule(&self, task: Notified<Self>) {
         // Not reached: `schedule` is called by a wake (a closure never

@@ -45,7 +45,10 @@ pub mod pool;
 mod sync;
 pub mod thread_pool;
 
-pub use config::{PoolConfig, ThreadHook, ThreadName, ThreadWrap, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
+pub use config::{
+    PoolConfig, ThreadHook, ThreadName, ThreadWrap, UnhandledPanicHook, DEFAULT_KEEP_ALIVE,
+    DEFAULT_MAX_THREADS,
+};
 pub use pool::{BlockingMetrics, BlockingPool};
 pub use thread_pool::{Builder, Submit, ThreadPool, ThreadPoolMetrics, DEFAULT_QUEUE_CAPACITY_PER_THREAD};
 pub use weft_task::{JoinError, JoinHandle};

@@ -323,7 +323,10 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (job, handle) = job(f, BlockingSchedule);
+        let (job, handle) = job(
+            f,
+            BlockingSchedule(self.handle.inner.config.on_unhandled_panic.clone()),
+        );
         self.handle.inner.spawn(job);
         handle
     }
@@ -335,7 +338,11 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (job, handle) = job_with(f, BlockingSchedule, meta);
+        let (job, handle) = job_with(
+            f,
+            BlockingSchedule(self.handle.inner.config.on_unhandled_panic.clone()),
+            meta,
+        );
         self.handle.inner.spawn(job);
         handle
     }

@@ -83,7 +83,7 @@ pub const DEFAULT_QUEUE_CAPACITY_PER_THREAD: usize = 1024;
 /// Configures a [`ThreadPool`]; from [`ThreadPool::builder`].
 ///
 /// ```
-/// let pool = weft_blocking::ThreadPool::builder()
+/// let pool = weft::blocking::ThreadPool::builder()
 ///     .threads(2)
 ///     .name("cpu")
 ///     .queue_capacity(64)
@@ -105,7 +105,7 @@ impl Builder {
     /// cgroup CPU quotas). Must be at least 1.
     ///
     /// ```
-    /// let pool = weft_blocking::ThreadPool::builder().threads(3).build()?;
+    /// let pool = weft::blocking::ThreadPool::builder().threads(3).build()?;
     /// assert_eq!(pool.metrics().threads, 3);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -118,8 +118,9 @@ impl Builder {
     /// (default `"weft-pool"`).
     ///
     /// ```
-    /// let pool = weft_blocking::ThreadPool::builder().threads(1).name("cpu").build()?;
-    /// let name = weft_executor::block_on(pool.spawn(|| std::thread::current().name().map(String::from)));
+    /// let rt = weft::Builder::new_current_thread().build().unwrap();
+    /// let pool = weft::blocking::ThreadPool::builder().threads(1).name("cpu").build()?;
+    /// let name = rt.block_on(pool.spawn(|| std::thread::current().name().map(String::from)));
     /// assert_eq!(name.unwrap().as_deref(), Some("cpu-0"));
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -133,7 +134,7 @@ impl Builder {
     /// [`ThreadPool::spawn`] ignores it.
     ///
     /// ```
-    /// let pool = weft_blocking::ThreadPool::builder().threads(1).queue_capacity(1).build()?;
+    /// let pool = weft::blocking::ThreadPool::builder().threads(1).queue_capacity(1).build()?;
     /// # drop(pool);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -146,7 +147,7 @@ impl Builder {
     /// `RUST_MIN_STACK` says otherwise).
     ///
     /// ```
-    /// let pool = weft_blocking::ThreadPool::builder().threads(1).stack_size(8 << 20).build()?;
+    /// let pool = weft::blocking::ThreadPool::builder().threads(1).stack_size(8 << 20).build()?;
     /// # drop(pool);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -164,7 +165,7 @@ impl Builder {
     /// started are stopped and joined first).
     ///
     /// ```
-    /// let err = weft_blocking::ThreadPool::builder().threads(0).build().unwrap_err();
+    /// let err = weft::blocking::ThreadPool::builder().threads(0).build().unwrap_err();
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// ```
     pub fn build(self) -> io::Result<ThreadPool> {
@@ -246,11 +247,12 @@ fn invalid(msg: String) -> io::Error {
 /// [module docs](self) for the shutdown choices.
 ///
 /// ```
-/// use weft_blocking::ThreadPool;
+/// let rt = weft::Builder::new_current_thread().build().unwrap();
+/// use weft::blocking::ThreadPool;
 ///
 /// let cpu = ThreadPool::builder().threads(2).name("cpu").build()?;
 /// let sum = cpu.spawn(|| (1..=100u64).sum::<u64>());
-/// assert_eq!(weft_executor::block_on(sum).unwrap(), 5050);
+/// assert_eq!(rt.block_on(sum).unwrap(), 5050);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone)]
@@ -261,7 +263,7 @@ pub struct ThreadPool {
 /// A snapshot of a [`ThreadPool`]'s counters.
 ///
 /// ```
-/// let pool = weft_blocking::ThreadPool::builder().threads(2).build()?;
+/// let pool = weft::blocking::ThreadPool::builder().threads(2).build()?;
 /// let m = pool.metrics();
 /// assert_eq!((m.threads, m.queue_depth), (2, 0));
 /// # Ok::<(), std::io::Error>(())
@@ -317,7 +319,7 @@ impl ThreadPool {
     /// A [`Builder`] with the defaults.
     ///
     /// ```
-    /// let pool = weft_blocking::ThreadPool::builder().build()?;
+    /// let pool = weft::blocking::ThreadPool::builder().build()?;
     /// assert_eq!(pool.metrics().threads, num_cpus::get());
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -338,9 +340,10 @@ impl ThreadPool {
     /// the pool. Use [`submit`](Self::submit) for backpressure.
     ///
     /// ```
-    /// let pool = weft_blocking::ThreadPool::builder().threads(1).build()?;
+    /// let rt = weft::Builder::new_current_thread().build().unwrap();
+    /// let pool = weft::blocking::ThreadPool::builder().threads(1).build()?;
     /// let h = pool.spawn(|| "done");
-    /// assert_eq!(weft_executor::block_on(h).unwrap(), "done");
+    /// assert_eq!(rt.block_on(h).unwrap(), "done");
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[track_caller]
@@ -367,8 +370,9 @@ impl ThreadPool {
     /// before it resolves drops `f` unqueued.
     ///
     /// ```
-    /// let pool = weft_blocking::ThreadPool::builder().threads(1).queue_capacity(4).build()?;
-    /// weft_executor::block_on(async {
+    /// let rt = weft::Builder::new_current_thread().build().unwrap();
+    /// let pool = weft::blocking::ThreadPool::builder().threads(1).queue_capacity(4).build()?;
+    /// rt.block_on(async {
     ///     let handle = pool.submit(|| 2 + 2).await;
     ///     assert_eq!(handle.await.unwrap(), 4);
     /// });
@@ -390,10 +394,11 @@ impl ThreadPool {
     /// running ones finish on their own (their threads are detached).
     ///
     /// ```
-    /// let pool = weft_blocking::ThreadPool::builder().threads(1).build()?;
+    /// let rt = weft::Builder::new_current_thread().build().unwrap();
+    /// let pool = weft::blocking::ThreadPool::builder().threads(1).build()?;
     /// pool.shutdown_now();
     /// let h = pool.spawn(|| ());
-    /// assert!(weft_executor::block_on(h).unwrap_err().is_cancelled());
+    /// assert!(rt.block_on(h).unwrap_err().is_cancelled());
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn shutdown_now(&self) {
@@ -407,7 +412,7 @@ impl ThreadPool {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let pool = weft_blocking::ThreadPool::builder().threads(2).build()?;
+    /// let pool = weft::blocking::ThreadPool::builder().threads(2).build()?;
     /// assert!(pool.shutdown_timeout(Duration::from_secs(60)));
     /// assert_eq!(pool.metrics().threads_alive, 0);
     /// # Ok::<(), std::io::Error>(())
@@ -460,8 +465,9 @@ impl ThreadPool {
     /// A snapshot of the pool's counters.
     ///
     /// ```
-    /// let pool = weft_blocking::ThreadPool::builder().threads(1).build()?;
-    /// weft_executor::block_on(pool.spawn(|| ())).unwrap();
+    /// let rt = weft::Builder::new_current_thread().build().unwrap();
+    /// let pool = weft::blocking::ThreadPool::builder().threads(1).build()?;
+    /// rt.block_on(pool.spawn(|| ())).unwrap();
     /// assert_eq!(pool.metrics().queue_depth, 0);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -587,10 +593,11 @@ impl Shared {
 /// [`JoinHandle`] once the closure is queued.
 ///
 /// ```
-/// let pool = weft_blocking::ThreadPool::builder().threads(1).build()?;
-/// let submit: weft_blocking::Submit<_> = pool.submit(|| 1);
-/// let handle = weft_executor::block_on(submit);
-/// assert_eq!(weft_executor::block_on(handle).unwrap(), 1);
+/// let rt = weft::Builder::new_current_thread().build().unwrap();
+/// let pool = weft::blocking::ThreadPool::builder().threads(1).build()?;
+/// let submit: weft::blocking::Submit<_> = pool.submit(|| 1);
+/// let handle = rt.block_on(submit);
+/// assert_eq!(rt.block_on(handle).unwrap(), 1);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[must_use = "a Submit does nothing until awaited"]

@@ -26,7 +26,7 @@ use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use weft_task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task, TaskMeta};
+use weft_task::{Id, JoinHandle, Notified, OwnedTasks, PanicReport, Schedule, Task, TaskMeta};
 
 use crate::core_cell::CoreCell;
 use crate::driver::Driver;
@@ -81,7 +81,18 @@ pub struct Config {
     pub slow_poll_threshold: Option<Duration>,
     /// Receives the reports; without it they are printed on stderr.
     pub on_slow_poll: Option<std::sync::Arc<SlowPollHook>>,
+    /// Receives every panic no `JoinHandle` will hand to the user (see
+    /// [`Schedule::unhandled_panic`]); without it they are dropped (the std
+    /// panic hook has printed them already).
+    pub on_unhandled_panic: Option<std::sync::Arc<UnhandledPanicHook>>,
+    /// One worker whose loop the caller runs with [`Worker::run_until`]
+    /// on the thread inside `block_on` (a current-thread runtime), instead
+    /// of a thread of its own. `block_in_place` panics on it.
+    pub current_thread: bool,
 }
+
+/// What [`Config::on_unhandled_panic`] holds.
+pub type UnhandledPanicHook = dyn Fn(&PanicReport) + Send + Sync + 'static;
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -93,6 +104,8 @@ impl fmt::Debug for Config {
             .field("handoff", &self.handoff)
             .field("slow_poll_threshold", &self.slow_poll_threshold)
             .field("on_slow_poll", &self.on_slow_poll.is_some())
+            .field("on_unhandled_panic", &self.on_unhandled_panic.is_some())
+            .field("current_thread", &self.current_thread)
             .finish()
     }
 }
@@ -107,6 +120,8 @@ impl Default for Config {
             handoff: Some(DEFAULT_HANDOFF),
             slow_poll_threshold: None,
             on_slow_poll: None,
+            on_unhandled_panic: None,
+            current_thread: false,
         }
     }
 }
@@ -179,8 +194,21 @@ impl Handle {
     /// handle.finish_shutdown();
     /// ```
     pub fn new(config: Config, driver: std::sync::Arc<dyn Driver>) -> (Handle, Vec<Worker>) {
-        let n = config.workers.max(1);
-        let config = Config { workers: n, ..config };
+        let n = if config.current_thread {
+            1
+        } else {
+            config.workers.max(1)
+        };
+        let handoff = if config.current_thread {
+            None
+        } else {
+            config.handoff
+        };
+        let config = Config {
+            workers: n,
+            handoff,
+            ..config
+        };
         let remotes = (0..n)
             .map(|i| {
                 let core = Core::new(i);
@@ -369,6 +397,15 @@ impl Handle {
         ExecutorMetrics::collect(&self.shared)
     }
 
+    /// Hands `report` to [`Config::on_unhandled_panic`], containing a panic
+    /// of the hook itself. Used for the executor's own tasks and by the
+    /// runtime for panics of other code it runs for the user (callbacks).
+    pub fn report_unhandled_panic(&self, report: &PanicReport) {
+        if let Some(hook) = &self.shared.config.on_unhandled_panic {
+            weft_task::foreign::contain("an unhandled-panic handler", || hook(report));
+        }
+    }
+
     /// `true` if both handles are the same executor.
     pub fn ptr_eq(&self, other: &Handle) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
@@ -393,6 +430,10 @@ impl Schedule for Handle {
             worker::Placement::Back
         };
         self.schedule_task(task, placement);
+    }
+
+    fn unhandled_panic(&self, report: &PanicReport) {
+        self.report_unhandled_panic(report);
     }
 }
 

@@ -31,7 +31,34 @@
 //! searcher, wakes another (rule 3); or it parks, and if it was the last
 //! searcher its decrement comes after the pusher's read in the total order,
 //! so its re-check (rule 4) sees P's push. Either way someone looks at P's
-//! work after it was pushed. The loom models in `loom-tests` check this.
+//! work after it was pushed.
+//!
+//! The remaining case: the pusher reads "nobody searching, **nobody
+//! asleep**", and wakes no one. Every worker is then awake and not
+//! searching: polling a task, or in its loop between tasks, or on its way
+//! to sleep but not yet announced. Take any such worker W. Before W can
+//! sleep it looks for work in order (its LIFO slot and queue, the injector,
+//! then a search), and its announcement to sleep comes after P's read in
+//! the total order (W was counted awake at that read). If P pushed to W's
+//! own queue (P is W's running task), W's `park` sees it in `has_tasks` and
+//! does not sleep. If P pushed to the injector or to another worker's
+//! queue, W either becomes a searcher, and then it is the case above (a
+//! searcher that parks last re-checks every queue, one that finds work
+//! passes the baton), or it is refused because half the workers already
+//! search: those searchers began after P's read (nobody searched at it), so
+//! each looks at the queues after P's push, and again the case above
+//! applies. So the last worker to go to sleep has looked at P's work after
+//! it was pushed.
+//!
+//! What this argument cannot cover is a worker that never gets back to its
+//! loop: a poll that blocks, with work behind it in its queue and every
+//! other worker busy. No wake-up is lost there; the work is stranded behind
+//! a stuck thread. That is what automatic handoff is for (`monitor.rs`):
+//! the monitor takes the stuck worker's core and gives it to a new thread,
+//! which runs that queue.
+//!
+//! The loom models in `loom-tests` (`executor.rs`, `executor_handoff.rs`,
+//! `executor_current_thread.rs`) check these cases.
 
 use crate::sync::{lock, AtomicUsize, Mutex, Ordering::SeqCst};
 

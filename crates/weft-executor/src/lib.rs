@@ -48,6 +48,7 @@ mod core_cell;
 mod driver;
 mod handle;
 mod idle;
+pub mod local;
 mod metrics;
 mod monitor;
 mod park;
@@ -66,7 +67,7 @@ pub use weft_task::foreign;
 
 pub use block_on::block_on;
 pub use driver::{CondvarDriver, Driver};
-pub use handle::{Config, Handle, Worker, DEFAULT_HANDOFF};
+pub use handle::{Config, Handle, UnhandledPanicHook, Worker, DEFAULT_HANDOFF};
 pub use metrics::{ExecutorMetrics, WorkerMetrics};
 pub use monitor::{Monitor, ReservedThread, ThreadSource};
 pub use slow::{SlowPoll, SlowPollHook, SlowPollKind};

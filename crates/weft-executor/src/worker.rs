@@ -331,6 +331,14 @@ pub fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
         .ok()
         .flatten();
     if let Some(cx) = cx {
+        if cx.handle.shared.config.current_thread {
+            panic!(
+                "block_in_place was called on a current-thread weft runtime: its one thread runs \
+                 every task, so blocking it would stop them all. Run the blocking call on the \
+                 blocking pool with `weft::spawn_blocking(f).await`, or build the runtime with \
+                 `weft::Builder::new_multi_thread()`"
+            );
+        }
         if cx.phase.get() == Phase::Polling {
             hand_off_from_poll(&cx);
         }
@@ -406,6 +414,127 @@ impl Worker {
     }
 }
 
+impl Worker {
+    /// Runs the worker's loop on the current thread until `future`
+    /// completes, polling `future` here too whenever it is woken: a
+    /// current-thread runtime's `block_on` ([`Config::current_thread`]).
+    ///
+    /// The worker stays the caller's between calls (nothing runs while no
+    /// thread is inside one): keep it and pass it to the next `run_until`.
+    /// `None` once the executor has shut down (this thread has then
+    /// cancelled every task and emptied the queues); the caller may go on
+    /// polling `future` by other means.
+    ///
+    /// [`Config::current_thread`]: crate::Config::current_thread
+    ///
+    /// # Panics
+    ///
+    /// If the current thread already runs a worker (a nested `block_on`).
+    pub fn run_until<F: std::future::Future>(&mut self, future: std::pin::Pin<&mut F>) -> Option<F::Output> {
+        let cx = Rc::new(WorkerContext {
+            handle: self.handle.clone(),
+            index: self.index,
+            gen: Cell::new(self.gen),
+            seq: Cell::new(0),
+            phase: Cell::new(Phase::Loop),
+            busy: Cell::new(false),
+        });
+        CONTEXT.with(|c| {
+            let mut c = c.worker.borrow_mut();
+            assert!(
+                c.is_none(),
+                "weft: block_on called inside a current-thread runtime's loop; use `.await`"
+            );
+            *c = Some(cx.clone());
+        });
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                let cx = CONTEXT.try_with(|c| c.worker.borrow_mut().take()).ok().flatten();
+                drop(cx);
+            }
+        }
+        let _reset = Reset;
+        let out = run_loop_until(&cx, future);
+        if out.is_none() {
+            shutdown_core(&cx);
+        }
+        out
+    }
+}
+
+/// The waker of a current-thread loop's `block_on` future: marks it woken
+/// and unparks the loop (which may be parked in the driver).
+struct MainWake {
+    woken: crate::sync::AtomicBool,
+    handle: Handle,
+    index: usize,
+}
+
+impl std::task::Wake for MainWake {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        if !self.woken.swap(true, crate::sync::Ordering::SeqCst) {
+            let shared = &self.handle.shared;
+            shared.remotes[self.index].parker.unpark(&shared.driver);
+        }
+    }
+}
+
+fn run_loop_until<F: std::future::Future>(
+    cx: &WorkerContext,
+    mut future: std::pin::Pin<&mut F>,
+) -> Option<F::Output> {
+    use crate::sync::Ordering::SeqCst;
+    let config = &cx.handle.shared.config;
+    let main = std::sync::Arc::new(MainWake {
+        woken: crate::sync::AtomicBool::new(true),
+        handle: cx.handle.clone(),
+        index: cx.index,
+    });
+    let waker = std::task::Waker::from(main.clone());
+    let mut main_cx = std::task::Context::from_waker(&waker);
+    loop {
+        if cx.handle.is_shutdown() {
+            return None;
+        }
+        if main.woken.swap(false, SeqCst) {
+            // Polled in the loop phase: its spawns and wakes go straight to
+            // the queues.
+            if let std::task::Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut main_cx)) {
+                return Some(out);
+            }
+            // On to a task: a future woken again during its own poll (one
+            // that runs local tasks in batches) must not starve the queue.
+        }
+        let tick = cx.core(|core| {
+            core.tick = core.tick.wrapping_add(1);
+            core.tick
+        });
+        if tick % config.event_interval == 0 {
+            maintenance(cx);
+        }
+        let task = match next_task(cx, tick) {
+            Some(task) => Some(task),
+            None => steal_work(cx),
+        };
+        if let Some(task) = task {
+            let still_ours = run_task(cx, task);
+            debug_assert!(still_ours, "weft: a current-thread loop is never handed off");
+            continue;
+        }
+        if cx.core(|core| !core.deferred.is_empty()) {
+            cx.handle.shared.driver.poll_now();
+            cx.core(Core::release_deferred);
+            continue;
+        }
+        park(cx, || main.woken.load(SeqCst));
+    }
+}
+
 fn run_loop(cx: &WorkerContext) {
     let config = &cx.handle.shared.config;
     loop {
@@ -437,7 +566,7 @@ fn run_loop(cx: &WorkerContext) {
             cx.core(Core::release_deferred);
             continue;
         }
-        park(cx);
+        park(cx, || false);
     }
 }
 
@@ -577,10 +706,13 @@ fn maintenance(cx: &WorkerContext) {
     }
 }
 
-fn park(cx: &WorkerContext) {
+/// Parks until there is work, or until `wanted` says the caller has
+/// something else to do (a current-thread loop's `block_on` future was
+/// woken; its waker unparks us).
+fn park(cx: &WorkerContext, wanted: impl Fn() -> bool) {
     let shared = &cx.handle.shared;
     let Some(was_searching) = cx.core(|core| {
-        if core.has_tasks() {
+        if core.has_tasks() || wanted() {
             return None;
         }
         core.is_parked = true;
@@ -606,6 +738,12 @@ fn park(cx: &WorkerContext) {
         if !shared.idle.is_parked(cx.index) {
             // A notifier woke us and counted us as searching.
             cx.core(|core| core.is_searching = true);
+            break;
+        }
+        if wanted() {
+            // Off the sleeper list ourselves, not searching.
+            let was_listed = shared.idle.unpark_worker_by_id(cx.index);
+            cx.core(|core| core.is_searching = !was_listed);
             break;
         }
         // Spurious, or the driver made progress that woke nothing here.

@@ -7,8 +7,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use weft_reactor::io::{AsyncReadExt, AsyncWriteExt};
-//! use weft_reactor::net::TcpStream;
+//! use weft::io::{AsyncReadExt, AsyncWriteExt};
+//! use weft::net::TcpStream;
 //!
 //! let mut s = TcpStream::connect("127.0.0.1:7").await?;
 //! s.write_all(b"echo").await?;

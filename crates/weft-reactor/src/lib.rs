@@ -28,6 +28,7 @@
 //! * [`net`]: TCP, UDP and Unix sockets ([`futures_io`] traits).
 //! * [`time`]: `sleep`, `timeout`, `interval` on a hierarchical wheel.
 //! * [`io`]: re-exports of the I/O traits and their extension traits.
+//! * [`signal`]: `ctrl_c` and Unix signals, delivered through the reactor.
 //!
 //! The protocols (readiness with ticks, timer cancel versus fire) are
 //! described in the docs of the private modules `io_driver::scheduled_io`
@@ -41,12 +42,16 @@
 
 mod context;
 mod io_driver;
+#[doc(hidden)]
+pub mod orphan;
 mod reactor;
+mod source;
 mod sync;
 mod wake_list;
 
 pub mod io;
 pub mod net;
+pub mod signal;
 pub mod time;
 
 #[doc(hidden)]
@@ -54,5 +59,7 @@ pub mod loom_api;
 
 pub use context::{EnterGuard, TryCurrentError};
 pub use reactor::{Handle, Reactor};
+#[doc(hidden)]
+pub use source::Source;
 
 pub(crate) use reactor::shutdown_error;

@@ -10,5 +10,6 @@
 #[cfg(loom)]
 pub use crate::io_driver::registration_set::RegistrationSet;
 pub use crate::io_driver::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo};
+pub use crate::signal::{Listener, SignalSlot};
 pub use crate::time::entry::{Fired, Registered, TimerShared, Timers};
 pub use crate::wake_list::WakeList;

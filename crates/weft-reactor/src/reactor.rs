@@ -18,6 +18,11 @@
 //!    ever runs under a reactor lock;
 //! 4. fires expired timers, again in batches outside the lock.
 //!
+//! An event for `SIGNAL_TOKEN` (the signal self-pipe, registered once a
+//! listener exists in this runtime) is not a registration: before step 3's
+//! dispatch, the poller drains the pipe and reports pending signals to their
+//! listeners (see [`crate::signal`]).
+//!
 //! [`Driver::unpark`] is a `mio::Waker::wake`: an eventfd write that stays
 //! readable until the next poll consumes it, so an unpark made before the
 //! poll blocks still ends it (the token semantics the [`Driver`] contract
@@ -45,6 +50,7 @@ use weft_executor::Driver;
 use crate::io_driver::registration_set::{RegistrationSet, WAKE_TOKEN};
 use crate::io_driver::scheduled_io::{Ready, ScheduledIo};
 use crate::net::addr::Resolver;
+use crate::signal::registry::SIGNAL_TOKEN;
 use crate::time::entry::Timers;
 use crate::wake_list::WakeList;
 
@@ -67,6 +73,9 @@ pub(crate) struct Inner {
     pub(crate) timers: Timers,
     is_shutdown: AtomicBool,
     pub(crate) resolver: OnceLock<Resolver>,
+    /// Set once the signal pipe is registered with this poller
+    /// (`signal::registry::enable`).
+    pub(crate) signals_enabled: OnceLock<Result<(), io::ErrorKind>>,
 }
 
 /// The reactor of one runtime: owns the `mio::Poll`, the registrations and
@@ -131,6 +140,7 @@ impl Reactor {
             timers: Timers::new(Instant::now()),
             is_shutdown: AtomicBool::new(false),
             resolver: OnceLock::new(),
+            signals_enabled: OnceLock::new(),
         };
         Ok(Reactor {
             inner: Arc::new(inner),
@@ -183,13 +193,20 @@ impl Inner {
         self.timers.after_park();
         // Copy the events out so that no wakers run under the poller lock.
         let mut ready = std::mem::take(ready);
+        let mut signalled = false;
         ready.extend(
             events
                 .iter()
-                .filter(|e| e.token() != WAKE_TOKEN)
+                .filter(|e| {
+                    signalled |= e.token() == SIGNAL_TOKEN;
+                    e.token() != WAKE_TOKEN && e.token() != SIGNAL_TOKEN
+                })
                 .map(|e| (e.token(), Ready::from_mio(e))),
         );
         drop(poller);
+        if signalled {
+            crate::signal::registry::dispatch();
+        }
         self.dispatch(&ready);
         ready.clear();
         self.poller.lock().unwrap_or_else(|e| e.into_inner()).ready = ready;
@@ -251,6 +268,9 @@ impl Inner {
         }
         wakers.wake_all();
         self.timers.shutdown();
+        if self.signals_enabled.get().is_some() {
+            crate::signal::registry::wake_all_listeners();
+        }
         self.wake_poller();
     }
 

@@ -3,17 +3,17 @@
 //! the real readiness and timer code.
 //!
 //! Only the concurrent protocols go through this shim (readiness state and
-//! wakers, timer entries and the wheel lock). The
+//! wakers, timer entries and the wheel lock, signal slots). The
 //! `mio::Poll` itself and the thread-local context are plain std: loom never
 //! runs them.
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
 

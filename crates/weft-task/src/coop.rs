@@ -199,7 +199,7 @@ impl Drop for RestoreOnPending {
 /// ```
 /// # async fn demo() {
 /// for i in 0..10_000u32 {
-///     weft_task::coop::consume_budget().await;
+///     weft::task::consume_budget().await;
 ///     std::hint::black_box(i);
 /// }
 /// # }

@@ -16,22 +16,14 @@ use crate::{coop, Id, JoinError};
 /// running and its output is dropped when it finishes.
 ///
 /// ```
-/// # use std::future::Future;
-/// # use std::task::{Context, Poll, Waker};
-/// # use weft_task::{Notified, Schedule, Task};
-/// # struct Inline;
-/// # impl Schedule for Inline {
-/// #     fn schedule(&self, task: Notified<Self>) { task.run() }
-/// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
-/// # }
-/// let (task, mut handle) = weft_task::unowned(async { 6 * 7 }, Inline, weft_task::Id::next());
-/// task.run();
-/// assert!(handle.is_finished());
-/// let mut cx = Context::from_waker(Waker::noop());
-/// match std::pin::Pin::new(&mut handle).poll(&mut cx) {
-///     Poll::Ready(Ok(v)) => assert_eq!(v, 42),
-///     other => panic!("{other:?}"),
-/// }
+/// let rt = weft::Runtime::new()?;
+/// let handle: weft::task::JoinHandle<u32> = rt.spawn(async { 6 * 7 });
+/// assert_eq!(rt.block_on(handle)?, 42);
+///
+/// // A panic comes back as a JoinError.
+/// let err = rt.block_on(rt.spawn(async { panic!("boom") })).unwrap_err();
+/// assert!(err.is_panic());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct JoinHandle<T> {
     raw: RawTask,
@@ -179,17 +171,13 @@ impl<T> fmt::Debug for JoinHandle<T> {
 /// `Send + Sync + Clone`; dropping it does nothing to the task.
 ///
 /// ```
-/// # use weft_task::{Notified, Schedule, Task};
-/// # struct Parked;
-/// # impl Schedule for Parked {
-/// #     fn schedule(&self, _: Notified<Self>) {}
-/// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
-/// # }
-/// let (task, handle) = weft_task::unowned(std::future::pending::<()>(), Parked, weft_task::Id::next());
-/// let abort = handle.abort_handle();
+/// let rt = weft::Runtime::new()?;
+/// let handle = rt.spawn(std::future::pending::<()>());
+/// let abort: weft::task::AbortHandle = handle.abort_handle();
 /// abort.abort();
-/// task.run(); // the first run sees the abort: the future is dropped
+/// assert!(rt.block_on(handle).unwrap_err().is_cancelled());
 /// assert!(abort.is_finished());
+/// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct AbortHandle {
     raw: RawTask,

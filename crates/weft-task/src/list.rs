@@ -116,7 +116,67 @@ impl<S: Schedule> OwnedTasks<S> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let meta = meta.into();
+        self.bind_inner(future, scheduler, meta.into())
+    }
+
+    /// [`bind`](Self::bind) for a future that is not `Send`: a
+    /// `spawn_local` task, polled only on the thread that spawned it.
+    ///
+    /// The returned `JoinHandle<T>` is `Send` only if `T` is, so an output
+    /// that is not `Send` stays on this thread too.
+    ///
+    /// # Safety
+    ///
+    /// The future is polled and dropped only on the current thread:
+    ///
+    /// * `scheduler` runs this task's `Notified`s (and drops the ones it
+    ///   does not run) only on the current thread; from other threads it
+    ///   may only queue them for this thread;
+    /// * this list is closed ([`close_and_shutdown_all`](Self::close_and_shutdown_all))
+    ///   on the current thread before the thread exits, and its tasks are
+    ///   never shut down elsewhere.
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// use weft_task::{Notified, OwnedTasks, Schedule, Task};
+    ///
+    /// struct Queue(Mutex<Vec<Notified<&'static Queue>>>, OwnedTasks<&'static Queue>);
+    /// impl Schedule for &'static Queue {
+    ///     fn schedule(&self, task: Notified<Self>) { self.0.lock().unwrap().push(task) }
+    ///     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> { self.1.remove(task) }
+    /// }
+    /// let q: &'static Queue = Box::leak(Box::new(Queue(Mutex::new(Vec::new()), OwnedTasks::new(1))));
+    /// let shared = std::rc::Rc::new(5); // not Send
+    /// // SAFETY: this thread runs and closes everything below.
+    /// let (join, first) = unsafe { q.1.bind_local(async move { *shared + 1 }, q, weft_task::Id::next()) };
+    /// first.unwrap().run();
+    /// assert!(join.is_finished());
+    /// q.1.close_and_shutdown_all();
+    /// ```
+    #[track_caller]
+    pub unsafe fn bind_local<F>(
+        &self,
+        future: F,
+        scheduler: S,
+        meta: impl Into<TaskMeta>,
+    ) -> (JoinHandle<F::Output>, Option<Notified<S>>)
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.bind_inner(future, scheduler, meta.into())
+    }
+
+    fn bind_inner<F>(
+        &self,
+        future: F,
+        scheduler: S,
+        meta: TaskMeta,
+    ) -> (JoinHandle<F::Output>, Option<Notified<S>>)
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         let id = meta.id();
         // Three references: the list's Task, the first Notified, the JoinHandle.
         let raw = RawTask::new(future, scheduler, meta, self.id, 3);

@@ -93,10 +93,13 @@ unsafe impl Sync for RawTask {}
 
 impl RawTask {
     /// Allocates a task holding `refs` references (see `State::new`).
+    ///
+    /// `F` need not be `Send`: the safe constructors require it, and
+    /// `OwnedTasks::bind_local`'s caller promises the thread rule instead.
     pub(crate) fn new<F, S>(future: F, scheduler: S, meta: TaskMeta, owner_id: u64, refs: usize) -> RawTask
     where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F: Future + 'static,
+        F::Output: 'static,
         S: Schedule,
     {
         let cell = Box::new(Cell {
@@ -219,8 +222,8 @@ impl RawTask {
 
 fn vtable<F, S>() -> &'static Vtable
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
 {
     &Vtable {

@@ -87,21 +87,19 @@ async fn echo(mut stream: TcpStream) -> io::Result<()> {
     }
 }
 
-fn main() -> io::Result<()> {
+#[weft::main(worker_threads = 2)]
+async fn main() -> io::Result<()> {
     let arg = std::env::args().nth(1);
-    let rt = weft::Runtime::builder().worker_threads(2).build()?;
     if arg.as_deref() == Some("--self-test") {
-        rt.block_on(self_test())?;
+        self_test().await?;
         println!("echo_server self-test: ok");
         return Ok(());
     }
     let addr = arg.unwrap_or_else(|| "127.0.0.1:7000".to_owned());
-    rt.block_on(async move {
-        let listener = TcpListener::bind(addr.as_str()).await?;
-        println!("echoing on {}", listener.local_addr()?);
-        serve(listener).await;
-        Ok(())
-    })
+    let listener = TcpListener::bind(addr.as_str()).await?;
+    println!("echoing on {}", listener.local_addr()?);
+    serve(listener).await;
+    Ok(())
 }
 
 /// Connects, sends `rounds` messages of `size` bytes and checks each echo.

@@ -1,9 +1,9 @@
 //! A hyper 1.x HTTP/1 hello-world server on weft.
 //!
 //! ```text
-//! cargo run --release --example hyper_server            # 127.0.0.1:3000
-//! cargo run --release --example hyper_server -- 8080    # 127.0.0.1:8080
-//! cargo run --release --example hyper_server -- --self-test
+//! cargo run --release --features hyper --example hyper_server            # 127.0.0.1:3000
+//! cargo run --release --features hyper --example hyper_server -- 8080    # 127.0.0.1:8080
+//! cargo run --release --features hyper --example hyper_server -- --self-test
 //! ```
 //!
 //! `--self-test` serves on an ephemeral port, sends requests to it with a
@@ -12,10 +12,7 @@
 //! second, for CI.
 //!
 //! hyper needs three things from a runtime (I/O traits, an executor, a timer);
-//! `support/hyper_compat.rs` provides them for weft.
-
-#[path = "support/hyper_compat.rs"]
-mod hyper_compat;
+//! `weft::compat::hyper` (the `hyper` feature) provides them for weft.
 
 use std::convert::Infallible;
 use std::error::Error;
@@ -28,9 +25,8 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::rt::Executor;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
+use weft::compat::hyper::{HyperExecutor, HyperIo, HyperTimer};
 use weft::net::{TcpListener, TcpStream};
-
-use hyper_compat::{WeftExecutor, WeftIo, WeftTimer};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
@@ -63,9 +59,9 @@ async fn serve(listener: TcpListener) {
         let _ = stream.set_nodelay(true);
         weft::spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()
-                .timer(WeftTimer)
+                .timer(HyperTimer::new())
                 .header_read_timeout(Duration::from_secs(10))
-                .serve_connection(WeftIo::new(stream), service_fn(hello));
+                .serve_connection(HyperIo::new(stream), service_fn(hello));
             if let Err(e) = conn.await {
                 eprintln!("connection: {e}");
             }
@@ -73,11 +69,11 @@ async fn serve(listener: TcpListener) {
     }
 }
 
-fn main() -> Result<(), BoxError> {
+#[weft::main(worker_threads = 2)]
+async fn main() -> Result<(), BoxError> {
     let arg = std::env::args().nth(1);
-    let rt = weft::Runtime::builder().worker_threads(2).build()?;
     if arg.as_deref() == Some("--self-test") {
-        rt.block_on(self_test())?;
+        self_test().await?;
         println!("hyper_server self-test: ok");
         return Ok(());
     }
@@ -87,23 +83,21 @@ fn main() -> Result<(), BoxError> {
             .map_err(|e| format!("port {p:?}: {e} (usage: hyper_server [PORT | --self-test])"))?,
         None => 3000,
     };
-    rt.block_on(async move {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-        println!("listening on http://{}", listener.local_addr()?);
-        serve(listener).await;
-        Ok(())
-    })
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    serve(listener).await;
+    Ok(())
 }
 
 /// Opens an HTTP/1 client connection over weft; the connection task runs on
-/// [`WeftExecutor`].
+/// [`HyperExecutor`].
 async fn connect(addr: SocketAddr) -> Result<SendRequest<Empty<Bytes>>, BoxError> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let (sender, conn) = hyper::client::conn::http1::Builder::new()
-        .handshake(WeftIo::new(stream))
+        .handshake(HyperIo::new(stream))
         .await?;
-    WeftExecutor.execute(async move {
+    HyperExecutor::new().execute(async move {
         if let Err(e) = conn.await {
             eprintln!("client connection: {e}");
         }
@@ -162,7 +156,7 @@ async fn self_test() -> Result<(), BoxError> {
         }
 
         // The timer: a sleep through hyper's trait, reset to sooner.
-        let timer = WeftTimer;
+        let timer = HyperTimer::new();
         let start = std::time::Instant::now();
         let mut sleep = hyper::rt::Timer::sleep(&timer, Duration::from_secs(60));
         hyper::rt::Timer::reset(&timer, &mut sleep, start + Duration::from_millis(5));

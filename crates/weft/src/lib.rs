@@ -13,19 +13,52 @@
 //! });
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! Most programs and tests let an attribute build the runtime
+//! ([`macro@main`], [`macro@test`]), and wait on several futures at once
+//! with [`select!`], [`join!`] and [`try_join!`]:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! #[weft::main]
+//! async fn main() {
+//!     let (a, b) = weft::join!(async { 1 }, weft::spawn(async { 2 }));
+//!     let first = weft::select! {
+//!         _ = weft::time::sleep(Duration::from_secs(60)) => "the timer",
+//!         v = async { a + b.unwrap() } => if v == 3 { "the sum" } else { "?" },
+//!     };
+//!     assert_eq!(first, "the sum");
+//! }
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod macros;
 pub mod runtime;
 pub mod task;
+
+pub use weft_macros::{main, test};
+
+/// What the macros' expansions name; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::macros::support::select_start;
+    pub use core::future::{poll_fn, Future, IntoFuture};
+    pub use core::pin::pin;
+    pub use core::task::{Context, Poll};
+    pub use weft_macros::{join_impl, select_impl, try_join_impl};
+    pub use weft_task::coop;
+}
 
 pub mod time {
     //! Timers: `sleep`, `timeout`, `interval`, on the runtime's timer wheel.
     //!
     //! A hierarchical timing wheel (6 levels of 64 slots at 1 ms) gives O(1)
     //! insert and cancel; expired timers are woken in batches by the worker
-    //! that drives the reactor. See `weft_reactor::time` for the details.
+    //! that drives the reactor; a timer never fires before its deadline, and
+    //! fires within about a millisecond after it on an idle runtime.
     //!
     //! ```
     //! use std::time::Duration;
@@ -49,7 +82,75 @@ pub mod io {
     pub use weft_reactor::io::*;
 }
 
+pub mod fs;
 pub mod net;
+pub mod process;
+
+pub mod signal {
+    //! Signals: [`ctrl_c`] and [`unix::signal`], delivered through the
+    //! runtime's reactor (no thread of their own).
+    //!
+    //! ```no_run
+    //! use weft::signal::unix::{signal, SignalKind};
+    //!
+    //! let rt = weft::Runtime::new()?;
+    //! rt.block_on(async {
+    //!     let mut hup = signal(SignalKind::hangup())?;
+    //!     let shutdown = weft::spawn(weft::signal::ctrl_c());
+    //!     while hup.recv().await.is_some() {
+    //!         println!("reloading the configuration");
+    //!     }
+    //!     shutdown.await.unwrap()
+    //! })?;
+    //! # Ok::<(), std::io::Error>(())
+    //! ```
+    //!
+    //! Many listeners may exist for one signal; each sees each delivery,
+    //! and deliveries made while a listener was not looking are reported
+    //! to it once (coalesced, as the OS does).
+    //!
+    //! **How.** A signal's handler (installed with `signal-hook`, which
+    //! chains handlers installed before and refuses `SIGKILL`, `SIGSTOP`
+    //! and the fault signals) sets the signal's flag and writes a byte to
+    //! a self-pipe. Every reactor with a listener watches the pipe in its
+    //! `epoll` set; the worker driving it drains the pipe and wakes the
+    //! listeners of each flagged signal. A self-pipe, because a handler may
+    //! do almost nothing (no locks, no allocation, no wakers) and the
+    //! reactor already sleeps in `epoll_wait`: a descriptor it watches
+    //! reaches it without a thread of our own; signal-hook, because it
+    //! offers exactly those two handler actions as safe functions.
+    //!
+    //! **Dropping the last listener** leaves the handler installed for the
+    //! life of the process, as in tokio: after a program has listened for
+    //! `SIGINT`, Ctrl-C no longer terminates it by default. Deliveries with
+    //! no listener are discarded; a listener created later does not see
+    //! them. weft does not restore the default disposition, which would
+    //! race with deliveries in flight and with handlers chained behind
+    //! ours.
+    //!
+    //! **Shutdown.** Once the runtime a listener was created in shuts
+    //! down, its `recv` returns `None` (and `ctrl_c` an error).
+    pub use weft_reactor::signal::{ctrl_c, unix};
+}
+
+pub mod compat;
+
+pub mod guide {
+    //! Guides: weft for readers who know another runtime.
+    //!
+    //! * [`coming_from_tokio`]: tokio's items and weft's, the adapters, and
+    //!   what needs a tokio runtime.
+    //! * [`coming_from_asyncio`]: asyncio's loop methods and functions, and
+    //!   weft's.
+
+    pub mod coming_from_tokio {
+        #![doc = include_str!("guide/coming_from_tokio.md")]
+    }
+
+    pub mod coming_from_asyncio {
+        #![doc = include_str!("guide/coming_from_asyncio.md")]
+    }
+}
 
 pub mod blocking {
     //! Pools for blocking and CPU-bound work.

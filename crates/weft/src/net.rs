@@ -39,7 +39,9 @@ use std::net::SocketAddr;
 /// socket addresses.
 ///
 /// Literal addresses return at once; names go to the system resolver
-/// (`getaddrinfo`) on the runtime's blocking pool, never on a worker.
+/// (`getaddrinfo`) on the runtime's blocking pool, never on a worker. A
+/// failure names the host: `failed to look up host "nosuch.invalid:80":
+/// ...` (the [`io::ErrorKind`] is the resolver's).
 ///
 /// # Panics
 ///
@@ -62,6 +64,10 @@ pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<impl Iterator<I
 }
 
 /// The system resolver, on the calling thread (a blocking-pool thread).
+/// A failure names the host ("failed to look up host \"nosuch.invalid:80\":
+/// ..."), keeping the error's kind.
 pub(crate) fn resolve_blocking(name: &str) -> io::Result<Vec<SocketAddr>> {
-    std::net::ToSocketAddrs::to_socket_addrs(name).map(Iterator::collect)
+    std::net::ToSocketAddrs::to_socket_addrs(name)
+        .map(Iterator::collect)
+        .map_err(|e| io::Error::new(e.kind(), format!("failed to look up host {name:?}: {e}")))
 }

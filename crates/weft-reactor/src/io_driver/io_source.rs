@@ -63,6 +63,19 @@ impl<S: mio::event::Source> IoSource<S> {
         self.io.as_ref().expect("IoSource used after into_inner")
     }
 
+    /// Deregisters the source from the reactor and hands it back (for the
+    /// net types' `into_std`). Waiters still parked on it are not woken: the
+    /// caller owns the only reference, so none can be. A failed deregister
+    /// is ignored, as in `Drop`: a late event for the released token is
+    /// dropped by its generation check, so the socket stays usable.
+    pub(crate) fn into_inner(mut self) -> S {
+        let mut io = self.io.take().expect("IoSource used after into_inner");
+        let _ = self.handle.inner.registry.deregister(&mut io);
+        // Dropping `self` now only releases the token (`io` is taken).
+        drop(self);
+        io
+    }
+
     /// Waits for readiness in `direction` (taking budget). Returns the event
     /// for a later [`clear_readiness`](Self::clear_readiness).
     pub(crate) fn poll_ready(

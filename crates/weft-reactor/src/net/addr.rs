@@ -19,7 +19,10 @@ use std::sync::Arc;
 use crate::Handle;
 
 /// A future resolving a host name, as returned by a [`Resolver`].
-pub type ResolveFuture = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send>>;
+///
+/// `Send + Sync`, so the futures of `bind` and `connect` that hold one are
+/// `Send + Sync` too (as tokio's are).
+pub type ResolveFuture = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send + Sync>>;
 
 /// Resolves `"host:port"` to addresses; installed with
 /// [`Handle::set_resolver`].
@@ -39,7 +42,7 @@ pub enum ToAddrs {
 ///
 /// ```
 /// use std::net::SocketAddr;
-/// use weft_reactor::net::ToSocketAddrs;
+/// use weft::net::ToSocketAddrs;
 /// fn takes<A: ToSocketAddrs>(_: A) {}
 /// takes("127.0.0.1:80");
 /// takes(("127.0.0.1", 80));
@@ -123,36 +126,124 @@ impl<T: ToSocketAddrs + ?Sized> ToSocketAddrs for &T {
 pub(crate) async fn resolve(handle: &Handle, addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
     match addr.to_addrs()? {
         ToAddrs::Addrs(addrs) => Ok(addrs),
-        ToAddrs::Lookup(name) => match handle.inner.resolver.get() {
-            Some(resolver) => resolver(name).await,
-            None => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "cannot resolve {name:?}: this weft reactor has no DNS resolver; pass a \
-                     literal address (\"127.0.0.1:80\") or resolve it first with \
-                     weft::net::lookup_host"
-                ),
-            )),
-        },
+        ToAddrs::Lookup(name) => lookup(handle, name).await,
     }
 }
 
-/// Tries `op` on each address in turn; returns the first success or the
-/// last error.
-pub(crate) async fn each_addr<T, F, Fut>(addrs: Vec<SocketAddr>, mut op: F) -> io::Result<T>
+/// Resolves a host name with the handle's resolver.
+async fn lookup(handle: &Handle, name: String) -> io::Result<Vec<SocketAddr>> {
+    match handle.inner.resolver.get() {
+        Some(resolver) => resolver(name).await,
+        None => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "cannot resolve {name:?}: this weft reactor has no DNS resolver; pass a \
+                 literal address (\"127.0.0.1:80\") or resolve it first with \
+                 weft::net::lookup_host"
+            ),
+        )),
+    }
+}
+
+/// What a socket call was doing, for its error message.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op {
+    Bind,
+    Connect,
+}
+
+/// Rewrites `e` so its message names the address and what failed, keeping
+/// its [`io::ErrorKind`] (callers still match on the kind).
+pub(crate) fn describe(op: Op, addr: SocketAddr, e: io::Error) -> io::Error {
+    use io::ErrorKind::*;
+    let msg = match (op, e.kind()) {
+        (Op::Bind, AddrInUse) => format!(
+            "address {addr} is already in use: {e} (another socket is bound to it; pick \
+             another port, or port 0 to let the OS choose)"
+        ),
+        (Op::Bind, AddrNotAvailable) => {
+            format!("address {addr} is not an address of this machine: {e}")
+        }
+        (Op::Bind, PermissionDenied) => {
+            format!("permission denied binding to {addr}: {e} (ports below 1024 need privileges)")
+        }
+        (Op::Bind, _) => format!("cannot bind to {addr}: {e}"),
+        (Op::Connect, ConnectionRefused) => {
+            format!("connection to {addr} refused: {e} (nothing is listening there)")
+        }
+        (Op::Connect, TimedOut) => format!("connection to {addr} timed out: {e}"),
+        (Op::Connect, _) => format!("cannot connect to {addr}: {e}"),
+    };
+    io::Error::new(e.kind(), msg)
+}
+
+/// Tries `op` on each address in turn; returns the first success, or an
+/// error naming every address tried and why each failed (its kind is the
+/// last error's). `what` names the argument (`"localhost:80"`), for the
+/// message when it resolved to several addresses.
+pub(crate) async fn each_addr<T, F, Fut>(
+    what: &str,
+    operation: Op,
+    addrs: Vec<SocketAddr>,
+    mut op: F,
+) -> io::Result<T>
 where
     F: FnMut(SocketAddr) -> Fut,
     Fut: Future<Output = io::Result<T>>,
 {
-    let mut last = None;
+    let mut errors = Vec::new();
     for addr in addrs {
         match op(addr).await {
             Ok(v) => return Ok(v),
-            Err(e) => last = Some(e),
+            Err(e) => errors.push(describe(operation, addr, e)),
         }
     }
-    Err(last
-        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any address")))
+    match errors.len() {
+        0 => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{what} resolved to no addresses"),
+        )),
+        1 => Err(errors.pop().expect("one error")),
+        n => {
+            let kind = errors.last().expect("several errors").kind();
+            let each: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            let verb = match operation {
+                Op::Bind => "bind to",
+                Op::Connect => "connect to",
+            };
+            Err(io::Error::new(
+                kind,
+                format!(
+                    "could not {verb} {what}: each of its {n} addresses failed: {}",
+                    each.join("; ")
+                ),
+            ))
+        }
+    }
+}
+
+/// An address argument, resolved, with a label for error messages: the
+/// host name when there was one, else the addresses.
+pub(crate) struct Resolved {
+    pub(crate) label: String,
+    pub(crate) addrs: Vec<SocketAddr>,
+}
+
+/// [`resolve`], keeping what was asked for, for [`each_addr`]'s message.
+pub(crate) async fn resolve_labelled(handle: &Handle, addr: impl ToSocketAddrs) -> io::Result<Resolved> {
+    match addr.to_addrs()? {
+        ToAddrs::Addrs(addrs) => {
+            let label = match addrs.as_slice() {
+                [one] => one.to_string(),
+                many => format!("{many:?}"),
+            };
+            Ok(Resolved { label, addrs })
+        }
+        ToAddrs::Lookup(name) => {
+            let addrs = lookup(handle, name.clone()).await?;
+            Ok(Resolved { label: name, addrs })
+        }
+    }
 }
 
 impl Handle {

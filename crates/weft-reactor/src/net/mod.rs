@@ -18,23 +18,37 @@
 //! * an `accept` error such as `EMFILE` is returned, never spun on;
 //! * after the runtime shuts down, every operation fails with an
 //!   `io::Error` saying so;
-//! * dropping a socket deregisters it from the reactor.
+//! * dropping a socket deregisters it from the reactor;
+//! * every type gives its descriptor (`AsFd`, `AsRawFd`), so
+//!   `socket2::SockRef::from(&stream)` reaches any socket option, and
+//!   `into_std` deregisters it and hands back the std type;
+//! * with the `tokio-io` feature, the streams (and TCP's split halves)
+//!   also implement `tokio::io::AsyncRead` and `AsyncWrite`;
+//! * errors of `bind`, `connect` and lookups name the address or host
+//!   that failed, keeping the OS error's `io::ErrorKind`.
 //!
 //! Addresses: `bind`, `connect` and `send_to` take any [`ToSocketAddrs`].
 //! Literal addresses resolve at once; host names go through the resolver the
 //! runtime installed (see [`ToSocketAddrs`]'s module docs).
 
 pub(crate) mod addr;
+mod fd;
 mod tcp;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 mod udp;
 #[cfg(unix)]
 mod unix;
+
+pub(crate) use fd::fd_impls;
 
 /// What an address argument turns into; for the facade's `lookup_host`.
 #[doc(hidden)]
 pub use addr::ToAddrs;
 pub use addr::{ResolveFuture, Resolver, ToSocketAddrs};
-pub use tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf};
+pub use tcp::{
+    OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket, TcpStream, WriteHalf,
+};
 pub use udp::UdpSocket;
 #[cfg(unix)]
 pub use unix::{SocketAddr as UnixSocketAddr, UnixDatagram, UnixListener, UnixStream};

@@ -13,14 +13,14 @@ use std::task::{Context, Poll};
 
 use crate::io_driver::scheduled_io::Direction;
 use crate::io_driver::IoSource;
-use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
+use crate::net::addr::{each_addr, resolve, resolve_labelled, Op, ToSocketAddrs};
 use crate::Handle;
 
 /// A UDP socket.
 ///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
-/// use weft_reactor::net::UdpSocket;
+/// use weft::net::UdpSocket;
 ///
 /// let a = UdpSocket::bind("127.0.0.1:0").await?;
 /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -41,8 +41,8 @@ impl UdpSocket {
     /// Outside a runtime.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
         let handle = Handle::current();
-        let addrs = resolve(&handle, addr).await?;
-        each_addr(addrs, |a| {
+        let resolved = resolve_labelled(&handle, addr).await?;
+        each_addr(&resolved.label, Op::Bind, resolved.addrs, |a| {
             let handle = handle.clone();
             async move {
                 let sys = mio::net::UdpSocket::bind(a)?;
@@ -66,11 +66,20 @@ impl UdpSocket {
         })
     }
 
+    /// Deregisters the socket and returns it as a std socket, still in
+    /// non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        Ok(self.io.into_inner().into())
+    }
+
     /// Sets the default destination for [`send`](Self::send) and the only
     /// source [`recv`](Self::recv) accepts.
     pub async fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
-        let addrs = resolve(self.io.handle(), addr).await?;
-        each_addr(addrs, |a| async move { self.io.get_ref().connect(a) }).await
+        let resolved = resolve_labelled(self.io.handle(), addr).await?;
+        each_addr(&resolved.label, Op::Connect, resolved.addrs, |a| async move {
+            self.io.get_ref().connect(a)
+        })
+        .await
     }
 
     /// Sends to the connected peer.
@@ -157,3 +166,5 @@ impl fmt::Debug for UdpSocket {
         self.io.get_ref().fmt(f)
     }
 }
+
+crate::net::fd_impls!(UdpSocket);

@@ -8,7 +8,7 @@ use std::io;
 /// completed.
 ///
 /// ```
-/// use weft_reactor::time::Elapsed;
+/// use weft::time::Elapsed;
 /// fn to_io(e: Elapsed) -> std::io::Error { e.into() }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

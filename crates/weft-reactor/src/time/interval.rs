@@ -11,6 +11,8 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
+use futures_core::Stream;
+
 use super::sleep::{sleep_until, Sleep};
 
 /// Lateness tolerated before a tick counts as missed (tokio's figure: timer
@@ -54,7 +56,7 @@ impl MissedTickBehavior {
 /// ```no_run
 /// # async fn demo() {
 /// use std::time::Duration;
-/// let mut every = weft_reactor::time::interval(Duration::from_millis(10));
+/// let mut every = weft::time::interval(Duration::from_millis(10));
 /// every.tick().await; // at once
 /// every.tick().await; // 10 ms later
 /// # }
@@ -71,7 +73,7 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// ```no_run
 /// # async fn demo() {
-/// use weft_reactor::time::{interval_at, Duration, Instant};
+/// use weft::time::{interval_at, Duration, Instant};
 /// let mut every = interval_at(Instant::now() + Duration::from_millis(5), Duration::from_millis(10));
 /// every.tick().await;
 /// # }
@@ -152,5 +154,15 @@ mod tests {
         assert_eq!(next, t0 + Duration::from_millis(40));
         assert_eq!(MissedTickBehavior::Delay.next_timeout(t0, now, p), now + p);
         assert_eq!(MissedTickBehavior::Burst.next_timeout(t0, now, p), t0 + p);
+    }
+}
+
+/// An endless stream of ticks: each item is the instant
+/// [`tick`](Interval::tick) would return.
+impl Stream for Interval {
+    type Item = Instant;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
     }
 }

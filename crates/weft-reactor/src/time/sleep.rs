@@ -46,7 +46,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// ```no_run
 /// # async fn demo() {
-/// use weft_reactor::time::{sleep_until, Duration, Instant};
+/// use weft::time::{sleep_until, Duration, Instant};
 /// sleep_until(Instant::now() + Duration::from_millis(10)).await;
 /// # }
 /// ```
@@ -79,7 +79,7 @@ impl Sleep {
     ///
     /// ```no_run
     /// # fn demo() {
-    /// use weft_reactor::time::{sleep, Duration, Instant};
+    /// use weft::time::{sleep, Duration, Instant};
     /// let s = sleep(Duration::from_secs(1));
     /// assert!(s.deadline() > Instant::now());
     /// # }
@@ -98,7 +98,7 @@ impl Sleep {
     ///
     /// ```no_run
     /// # async fn demo() {
-    /// use weft_reactor::time::{sleep, Duration, Instant};
+    /// use weft::time::{sleep, Duration, Instant};
     /// let mut s = Box::pin(sleep(Duration::from_secs(60)));
     /// s.as_mut().reset(Instant::now() + Duration::from_millis(5));
     /// s.await;

@@ -25,7 +25,7 @@ use super::sleep::{far_future, sleep_until, Sleep};
 /// ```no_run
 /// # async fn demo() {
 /// use std::time::Duration;
-/// use weft_reactor::time::{sleep, timeout};
+/// use weft::time::{sleep, timeout};
 /// let r = timeout(Duration::from_millis(10), sleep(Duration::from_secs(5))).await;
 /// assert!(r.is_err());
 /// # }
@@ -39,7 +39,7 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 ///
 /// ```no_run
 /// # async fn demo() {
-/// use weft_reactor::time::{timeout_at, Duration, Instant};
+/// use weft::time::{timeout_at, Duration, Instant};
 /// let r = timeout_at(Instant::now() + Duration::from_secs(1), async { 7 }).await;
 /// assert_eq!(r, Ok(7));
 /// # }

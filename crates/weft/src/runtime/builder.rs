@@ -43,6 +43,16 @@ pub struct Builder {
     pub(crate) debug: bool,
     pub(crate) slow_poll_threshold: Option<Duration>,
     pub(crate) on_slow_poll: Option<Arc<weft_executor::SlowPollHook>>,
+    pub(crate) on_unhandled_panic: Option<super::unhandled::Handler>,
+    pub(crate) unhandled_panic: super::UnhandledPanic,
+    pub(crate) flavor: Flavor,
+}
+
+/// Which scheduler a [`Builder`] builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    MultiThread,
+    CurrentThread,
 }
 
 impl Default for Builder {
@@ -62,6 +72,9 @@ impl Default for Builder {
             debug: false,
             slow_poll_threshold: None,
             on_slow_poll: None,
+            on_unhandled_panic: None,
+            unhandled_panic: super::UnhandledPanic::Ignore,
+            flavor: Flavor::MultiThread,
         }
     }
 }
@@ -83,6 +96,31 @@ impl Builder {
     /// ```
     pub fn new_multi_thread() -> Builder {
         Builder::default()
+    }
+
+    /// A builder for a current-thread runtime: asyncio's loop. Every task
+    /// is polled on the thread that is inside
+    /// [`block_on`](crate::Runtime::block_on) (or
+    /// [`run_forever`](crate::Runtime::run_forever)); **while no thread is
+    /// inside one, nothing runs**, and tasks spawned meanwhile wait. It has
+    /// the same reactor, timers, blocking pool, cooperative budget and
+    /// shutdown as the multi-thread runtime, and the only runtime where
+    /// [`weft::task::spawn_local`](crate::task::spawn_local) works.
+    /// `worker_threads` and `handoff` do not apply to it, and
+    /// [`block_in_place`](crate::task::block_in_place) panics on it.
+    ///
+    /// ```
+    /// let rt = weft::Builder::new_current_thread().build()?;
+    /// let here = std::thread::current().id();
+    /// let there = rt.block_on(async { weft::spawn(async { std::thread::current().id() }).await });
+    /// assert_eq!(there.unwrap(), here);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new_current_thread() -> Builder {
+        Builder {
+            flavor: Flavor::CurrentThread,
+            ..Builder::default()
+        }
     }
 
     /// Number of async worker threads.
@@ -246,6 +284,50 @@ impl Builder {
         f: impl Fn(&weft_executor::SlowPoll) + Send + Sync + 'static,
     ) -> &mut Self {
         self.on_slow_poll = Some(Arc::new(f));
+        self
+    }
+
+    /// Receives every unhandled panic: a panic of a task whose
+    /// `JoinHandle` was dropped (before the panic, or after it without the
+    /// output being taken out), or of a loop callback (`call_soon`). A
+    /// panic that an awaited `JoinHandle` returns is handled, and not
+    /// reported. Runs on whichever thread found the panic; a panic in the
+    /// handler is contained. See [`PanicReport`](crate::runtime::PanicReport).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let rt = weft::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .on_unhandled_panic(move |report| log.lock().unwrap().push(report.task_name().map(str::to_owned)))
+    ///     .build()?;
+    /// rt.block_on(async {
+    ///     let h = weft::task::Builder::new().name("doomed").spawn(async { panic!("boom") })?;
+    ///     drop(h); // nobody will read the panic: it is unhandled
+    ///     weft::time::sleep(std::time::Duration::from_millis(50)).await;
+    ///     Ok::<_, std::io::Error>(())
+    /// })?;
+    /// drop(rt);
+    /// assert_eq!(*seen.lock().unwrap(), vec![Some("doomed".to_owned())]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on_unhandled_panic(
+        &mut self,
+        f: impl Fn(&weft_task::PanicReport) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.on_unhandled_panic = Some(Arc::new(f));
+        self
+    }
+
+    /// What the runtime does after an unhandled panic (after the handler
+    /// of [`on_unhandled_panic`](Self::on_unhandled_panic), if any): carry
+    /// on ([`UnhandledPanic::Ignore`](crate::runtime::UnhandledPanic::Ignore),
+    /// the default) or shut down
+    /// ([`ShutdownRuntime`](crate::runtime::UnhandledPanic::ShutdownRuntime)),
+    /// making `block_on` panic with a message that names the task.
+    pub fn unhandled_panic(&mut self, behavior: super::UnhandledPanic) -> &mut Self {
+        self.unhandled_panic = behavior;
         self
     }
 

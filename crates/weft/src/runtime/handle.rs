@@ -29,8 +29,14 @@ pub struct Handle {
 
 pub(crate) struct Inner {
     pub(crate) exec: weft_executor::Handle,
+    /// Set once an unhandled panic has shut the runtime down.
+    pub(crate) fatal: super::unhandled::Fatal,
+    /// A current-thread runtime's loop, run by the thread inside `block_on`.
+    pub(crate) local: Option<super::current_thread::Loop>,
     pub(crate) reactor: weft_reactor::Handle,
     pub(crate) blocking: weft_blocking::BlockingPool,
+    /// `call_soon`, `call_later`, `run_forever` (`callbacks.rs`).
+    pub(crate) callbacks: crate::runtime::callbacks::EventLoop,
     pub(crate) name: String,
 }
 
@@ -143,6 +149,17 @@ impl Handle {
             );
         }
         let _guard = self.enter();
+        let inner = &*self.inner;
+        let future = std::pin::pin!(future);
+        let mut future = super::unhandled::Watched::new(&inner.fatal, future);
+        if let Some(lp) = &inner.local {
+            let set = lp.local_set(&inner.exec);
+            if let Some(out) = lp.block_on(weft_executor::local::RunLocal::new(set, &mut future)) {
+                return out;
+            }
+            // Shut down meanwhile: the tasks are cancelled; finish the
+            // future on this thread alone.
+        }
         weft_executor::block_on(future)
     }
 
@@ -170,6 +187,12 @@ impl Handle {
     /// ```
     pub fn metrics(&self) -> RuntimeMetrics {
         RuntimeMetrics::collect(self)
+    }
+
+    /// Gives `report` to the runtime's unhandled-panic handler and policy
+    /// (for panics of code the runtime runs outside a task: callbacks).
+    pub(crate) fn report_unhandled_panic(&self, report: &weft_task::PanicReport) {
+        self.inner.exec.report_unhandled_panic(report);
     }
 
     /// `true` if both handles refer to the same runtime.

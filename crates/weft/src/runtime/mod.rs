@@ -10,7 +10,9 @@
 //!    queued or parked on a waker, dropping its future on that worker
 //!    thread; then it drops what is left in its queues and exits;
 //! 3. the dropping thread waits for the workers (up to the timeout), then
-//!    cancels whatever was spawned during shutdown and empties the injector;
+//!    cancels whatever was spawned during shutdown and empties the injector,
+//!    and drops the loop callbacks and timers that never ran (and any
+//!    scheduled later);
 //! 4. the blocking pool closes: queued closures are dropped (their handles
 //!    resolve to `Cancelled`), running ones are waited for, within what is
 //!    left of the timeout; threads still stuck after it finish on their own.
@@ -19,10 +21,13 @@
 //! that resolves to `Cancelled` at once.
 
 mod builder;
+pub(crate) mod callbacks;
 pub(crate) mod context;
+pub(crate) mod current_thread;
 pub(crate) mod handle;
 mod metrics;
 mod threads;
+pub(crate) mod unhandled;
 
 use std::fmt;
 use std::future::Future;
@@ -32,9 +37,11 @@ use std::time::Duration;
 
 pub use builder::Builder;
 pub use builder::DEFAULT_SLOW_POLL_THRESHOLD;
+pub use callbacks::{CallbackHandle, TimerHandle};
 pub use context::EnterGuard;
 pub use handle::{Handle, TryCurrentError};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
+pub use unhandled::UnhandledPanic;
 pub use weft_executor::{SlowPoll, SlowPollKind, DEFAULT_HANDOFF};
 pub use weft_task::PanicReport;
 
@@ -76,25 +83,41 @@ impl Runtime {
     pub(crate) fn start(b: &Builder) -> io::Result<Runtime> {
         let id = builder::next_runtime_id();
         let debug = b.debug_enabled();
-        let config = weft_executor::Config {
-            workers: b
-                .worker_threads
-                .unwrap_or_else(|| weft_executor::Config::default().workers),
-            global_queue_interval: b.global_queue_interval,
-            event_interval: b.event_interval,
-            handoff: b.handoff,
-            slow_poll_threshold: b
-                .slow_poll_threshold
-                .or(debug.then_some(builder::DEFAULT_SLOW_POLL_THRESHOLD)),
-            on_slow_poll: b.on_slow_poll.clone(),
-            ..weft_executor::Config::default()
-        };
+        let current_thread = b.flavor == builder::Flavor::CurrentThread;
         let reactor = Arc::new(weft_reactor::Reactor::new()?);
         let reactor_handle = reactor.handle();
-        let (exec, workers) = weft_executor::Handle::new(config, reactor);
         let mut threads = None;
+        let mut workers = Vec::new();
         let handle = Handle {
             inner: Arc::new_cyclic(|weak: &std::sync::Weak<handle::Inner>| {
+                let config = weft_executor::Config {
+                    // A current-thread runtime is one worker whose loop runs
+                    // on the thread inside `block_on` (`current_thread.rs`).
+                    workers: if current_thread {
+                        1
+                    } else {
+                        b.worker_threads
+                            .unwrap_or_else(|| weft_executor::Config::default().workers)
+                    },
+                    global_queue_interval: b.global_queue_interval,
+                    event_interval: b.event_interval,
+                    // Nothing to hand a current-thread loop to: its thread is
+                    // the caller's.
+                    handoff: if current_thread { None } else { b.handoff },
+                    slow_poll_threshold: b
+                        .slow_poll_threshold
+                        .or(debug.then_some(builder::DEFAULT_SLOW_POLL_THRESHOLD)),
+                    on_slow_poll: b.on_slow_poll.clone(),
+                    on_unhandled_panic: unhandled::hook(
+                        b.on_unhandled_panic.clone(),
+                        b.unhandled_panic,
+                        weak.clone(),
+                    ),
+                    current_thread,
+                    ..weft_executor::Config::default()
+                };
+                let (exec, w) = weft_executor::Handle::new(config, reactor);
+                workers = w;
                 let blocking = blocking_pool(b, weak.clone());
                 threads = Some(threads::Threads::new(
                     weak.clone(),
@@ -108,8 +131,15 @@ impl Runtime {
                 ));
                 handle::Inner {
                     exec,
+                    fatal: unhandled::Fatal::new(b.unhandled_panic),
+                    local: if current_thread {
+                        Some(current_thread::Loop::new(workers.pop().expect("one worker")))
+                    } else {
+                        None
+                    },
                     reactor: reactor_handle,
                     blocking,
+                    callbacks: callbacks::EventLoop::new(),
                     name: format!("{}#{id}", b.thread_name),
                 }
             }),
@@ -239,10 +269,17 @@ impl Runtime {
         let remaining = || deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
         let exec = &self.handle.inner.exec;
         exec.shutdown();
+        if let Some(lp) = &self.handle.inner.local {
+            // The loop's tasks are cancelled on this thread (or by the
+            // thread inside `block_on`, which sees the flag).
+            lp.shutdown();
+        }
         // Joins every thread that has left the runtime's code in time; a
         // thread stuck in a poll past the timeout finishes on its own.
         self.threads.shutdown(remaining());
         exec.finish_shutdown();
+        // Callbacks and timers never run now: dropped, like the futures.
+        self.handle.inner.callbacks.close();
         // Queued blocking closures are dropped (their handles resolve to
         // Cancelled); running ones are waited for, within what is left of
         // the timeout.
@@ -253,6 +290,7 @@ impl Runtime {
 /// The runtime's blocking pool: threads named `NAME-blocking-N`, with the
 /// runtime entered so `Handle::current()` works inside closures.
 fn blocking_pool(b: &Builder, runtime: std::sync::Weak<handle::Inner>) -> weft_blocking::BlockingPool {
+    let runtime_for_hook = runtime.clone();
     let wrap = move |body: &mut dyn FnMut()| match runtime.upgrade() {
         Some(inner) => {
             let handle = Handle { inner };
@@ -271,6 +309,11 @@ fn blocking_pool(b: &Builder, runtime: std::sync::Weak<handle::Inner>) -> weft_b
         on_thread_start: b.on_thread_start.clone(),
         on_thread_stop: b.on_thread_stop.clone(),
         wrap: Some(Arc::new(wrap)),
+        on_unhandled_panic: unhandled::hook(
+            b.on_unhandled_panic.clone(),
+            b.unhandled_panic,
+            runtime_for_hook,
+        ),
     })
 }
 

@@ -4,8 +4,15 @@
 //! returns its [`JoinHandle`]; awaiting that gives the output or a
 //! [`JoinError`] (the task panicked, or was aborted). Dropping the handle
 //! detaches the task: it runs on.
+//!
+//! For many tasks at once: a [`JoinSet`] joins them in the order they
+//! finish and aborts the rest when dropped (tokio's); a [`TaskGroup`] joins
+//! them into their values in spawn order, and its first failure cancels the
+//! others (asyncio 3.11's `TaskGroup`).
 
 mod builder;
+mod group;
+mod join_set;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -86,6 +93,9 @@ pub fn try_id() -> Option<Id> {
 
 pub use crate::spawn;
 pub use builder::Builder;
+pub use group::{GroupError, TaskFailure, TaskGroup};
+pub use join_set::JoinSet;
+pub use weft_executor::local::spawn_local;
 
 /// Yields to the scheduler: the task runs again after the tasks already
 /// waiting *and* after the runtime has polled I/O and timers.

@@ -9,19 +9,27 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use futures_core::Stream;
+
+use super::socket::{TcpSocket, DEFAULT_BACKLOG};
 use super::stream::TcpStream;
 use crate::io_driver::scheduled_io::Direction;
 use crate::io_driver::IoSource;
-use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
+use crate::net::addr::{each_addr, resolve_labelled, Op, ToSocketAddrs};
 use crate::Handle;
 
 /// A TCP listening socket.
 ///
+/// It is also a [`Stream`] of accepted connections (each an
+/// `io::Result<TcpStream>`; an accept error such as `EMFILE` is an item,
+/// and the stream never ends).
+///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
-/// use weft_reactor::net::TcpListener;
+/// use weft::net::TcpListener;
 ///
 /// let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// println!("listening on {}", listener.local_addr()?);
@@ -36,24 +44,35 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Binds to `addr` (with `SO_REUSEADDR`, backlog 1024), trying each
+    /// Binds to `addr` (with `SO_REUSEADDR`, and a listen backlog of 1024,
+    /// tokio's; build a [`TcpSocket`] to choose another), trying each
     /// address it resolves to in turn.
+    ///
+    /// A failure names the address: "address 127.0.0.1:8080 is already in
+    /// use: ..." (the [`io::ErrorKind`] is the OS error's).
     ///
     /// # Panics
     /// Outside a runtime.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         let handle = Handle::current();
-        let addrs = resolve(&handle, addr).await?;
-        each_addr(addrs, |a| {
+        let resolved = resolve_labelled(&handle, addr).await?;
+        each_addr(&resolved.label, Op::Bind, resolved.addrs, |a| {
             let handle = handle.clone();
             async move {
-                let sys = mio::net::TcpListener::bind(a)?;
-                Ok(TcpListener {
-                    io: IoSource::with_handle(sys, handle)?,
-                })
+                let socket = TcpSocket::for_addr(a)?;
+                #[cfg(unix)]
+                socket.set_reuseaddr(true)?;
+                socket.bind(a)?;
+                socket.listen_with(DEFAULT_BACKLOG, handle)
             }
         })
         .await
+    }
+
+    pub(crate) fn from_mio(sys: mio::net::TcpListener, handle: Handle) -> io::Result<TcpListener> {
+        Ok(TcpListener {
+            io: IoSource::with_handle(sys, handle)?,
+        })
     }
 
     /// Wraps a bound std listener, setting it non-blocking.
@@ -64,7 +83,7 @@ impl TcpListener {
     /// ```no_run
     /// # fn demo() -> std::io::Result<()> {
     /// let std = std::net::TcpListener::bind("127.0.0.1:0")?;
-    /// let listener = weft_reactor::net::TcpListener::from_std(std)?;
+    /// let listener = weft::net::TcpListener::from_std(std)?;
     /// # Ok(()) }
     /// ```
     #[track_caller]
@@ -75,7 +94,27 @@ impl TcpListener {
         })
     }
 
+    /// Deregisters the listener and returns it as a std listener, still in
+    /// non-blocking mode (call `set_nonblocking(false)` for blocking use).
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// let std = rt.block_on(async {
+    ///     let listener = weft::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     listener.into_std()
+    /// })?;
+    /// assert!(std.local_addr()?.port() != 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        Ok(self.io.into_inner().into())
+    }
+
     /// Waits for a connection.
+    ///
+    /// An error (for example `EMFILE`, out of file descriptors) is
+    /// returned as it is, never retried here: the caller decides how long
+    /// to back off before accepting again.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         poll_fn(|cx| self.poll_accept(cx)).await
     }
@@ -108,3 +147,13 @@ impl fmt::Debug for TcpListener {
         self.io.get_ref().fmt(f)
     }
 }
+
+impl Stream for TcpListener {
+    type Item = io::Result<TcpStream>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_accept(cx).map(|r| Some(r.map(|(stream, _)| stream)))
+    }
+}
+
+crate::net::fd_impls!(TcpListener);

@@ -21,19 +21,24 @@ use std::task::{ready, Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use super::socket::TcpSocket;
 use super::split::{split, split_owned, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::io_driver::scheduled_io::Direction;
 use crate::io_driver::IoSource;
-use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
+use crate::net::addr::{each_addr, resolve_labelled, Op, ToSocketAddrs};
 use crate::Handle;
 
 /// A TCP connection. Implements [`AsyncRead`] and [`AsyncWrite`];
 /// `poll_close` shuts down the write direction.
 ///
+/// Its descriptor is reachable ([`AsFd`](std::os::fd::AsFd)), so
+/// `socket2::SockRef::from(&stream)` sets any option weft has no method
+/// for.
+///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
-/// use weft_reactor::io::{AsyncReadExt, AsyncWriteExt};
-/// use weft_reactor::net::TcpStream;
+/// use weft::io::{AsyncReadExt, AsyncWriteExt};
+/// use weft::net::TcpStream;
 ///
 /// let mut stream = TcpStream::connect("127.0.0.1:8080").await?;
 /// stream.write_all(b"ping").await?;
@@ -50,21 +55,25 @@ impl TcpStream {
     /// Literal addresses need no DNS; host names use the runtime's resolver
     /// (see [`ToSocketAddrs`]).
     ///
+    /// A failure names each address tried and why it failed ("connection
+    /// to 127.0.0.1:1 refused: ..."); the [`io::ErrorKind`] is the last
+    /// OS error's.
+    ///
     /// # Panics
     /// Outside a runtime.
     pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
         let handle = Handle::current();
-        let addrs = resolve(&handle, addr).await?;
-        each_addr(addrs, |a| TcpStream::connect_addr(handle.clone(), a)).await
+        let resolved = resolve_labelled(&handle, addr).await?;
+        each_addr(&resolved.label, Op::Connect, resolved.addrs, |a| {
+            let handle = handle.clone();
+            async move { TcpSocket::for_addr(a)?.connect_with(a, handle).await }
+        })
+        .await
     }
 
-    async fn connect_addr(handle: Handle, addr: SocketAddr) -> io::Result<TcpStream> {
-        let sys = mio::net::TcpStream::connect(addr)?;
-        let stream = TcpStream {
-            io: IoSource::with_handle(sys, handle)?,
-        };
-        poll_fn(|cx| stream.poll_connected(cx)).await?;
-        Ok(stream)
+    /// Waits for the non-blocking connect to finish.
+    pub(crate) async fn connected(&self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_connected(cx)).await
     }
 
     fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -98,7 +107,7 @@ impl TcpStream {
     /// ```no_run
     /// # fn demo() -> std::io::Result<()> {
     /// let std = std::net::TcpStream::connect("127.0.0.1:8080")?;
-    /// let stream = weft_reactor::net::TcpStream::from_std(std)?;
+    /// let stream = weft::net::TcpStream::from_std(std)?;
     /// # Ok(()) }
     /// ```
     #[track_caller]
@@ -107,6 +116,23 @@ impl TcpStream {
         Ok(TcpStream {
             io: IoSource::new(mio::net::TcpStream::from_std(stream))?,
         })
+    }
+
+    /// Deregisters the stream and returns it as a std stream, still in
+    /// non-blocking mode (call `set_nonblocking(false)` for blocking use).
+    /// Bytes already received stay in the socket for the std stream to read.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        Ok(self.io.into_inner().into())
+    }
+
+    /// Sets `SO_LINGER`; see [`TcpSocket::set_linger`].
+    pub fn set_linger(&self, dur: Option<std::time::Duration>) -> io::Result<()> {
+        socket2::SockRef::from(self.io.get_ref()).set_linger(dur)
+    }
+
+    /// Reads `SO_LINGER`.
+    pub fn linger(&self) -> io::Result<Option<std::time::Duration>> {
+        socket2::SockRef::from(self.io.get_ref()).linger()
     }
 
     /// The remote address.
@@ -179,8 +205,8 @@ impl TcpStream {
     /// `(&mut stream).split()` to get these zero-cost halves.
     ///
     /// ```no_run
-    /// # async fn demo(mut stream: weft_reactor::net::TcpStream) {
-    /// use weft_reactor::net::TcpStream;
+    /// # async fn demo(mut stream: weft::net::TcpStream) {
+    /// use weft::net::TcpStream;
     /// let (read, write) = TcpStream::split(&mut stream);
     /// # }
     /// ```
@@ -260,3 +286,5 @@ impl AsyncWrite for TcpStream {
         self.shutdown_write()
     }
 }
+
+crate::net::fd_impls!(TcpStream);

@@ -13,7 +13,7 @@ use crate::io_driver::IoSource;
 ///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
-/// use weft_reactor::net::UnixDatagram;
+/// use weft::net::UnixDatagram;
 /// let (a, b) = UnixDatagram::pair()?;
 /// a.send(b"hi").await?;
 /// let mut buf = [0; 2];
@@ -62,6 +62,12 @@ impl UnixDatagram {
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         socket.set_nonblocking(true)?;
         Self::wrap(mio::net::UnixDatagram::from_std(socket))
+    }
+
+    /// Deregisters the socket and returns it as a std socket, still in
+    /// non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
+        Ok(self.io.into_inner().into())
     }
 
     #[track_caller]
@@ -118,3 +124,5 @@ impl fmt::Debug for UnixDatagram {
         self.io.get_ref().fmt(f)
     }
 }
+
+crate::net::fd_impls!(UnixDatagram);

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::io_driver::scheduled_io::Direction;
@@ -16,9 +17,12 @@ use crate::io_driver::IoSource;
 
 /// A Unix stream listening socket.
 ///
+/// It is also a [`Stream`] of accepted connections (each an
+/// `io::Result<UnixStream>`; the stream never ends).
+///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
-/// use weft_reactor::net::UnixListener;
+/// use weft::net::UnixListener;
 /// let listener = UnixListener::bind("/tmp/weft.sock")?;
 /// let (stream, _addr) = listener.accept().await?;
 /// # Ok(()) }
@@ -51,6 +55,12 @@ impl UnixListener {
         })
     }
 
+    /// Deregisters the listener and returns it as a std listener, still in
+    /// non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        Ok(self.io.into_inner().into())
+    }
+
     /// Waits for a connection.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         poll_fn(|cx| self.poll_accept(cx)).await
@@ -80,8 +90,8 @@ impl fmt::Debug for UnixListener {
 ///
 /// ```no_run
 /// # async fn demo() -> std::io::Result<()> {
-/// use weft_reactor::io::{AsyncReadExt, AsyncWriteExt};
-/// use weft_reactor::net::UnixStream;
+/// use weft::io::{AsyncReadExt, AsyncWriteExt};
+/// use weft::net::UnixStream;
 /// let (mut a, mut b) = UnixStream::pair()?;
 /// a.write_all(b"hi").await?;
 /// let mut buf = [0; 2];
@@ -142,6 +152,12 @@ impl UnixStream {
         })
     }
 
+    /// Deregisters the stream and returns it as a std stream, still in
+    /// non-blocking mode.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        Ok(self.io.into_inner().into())
+    }
+
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
@@ -194,3 +210,14 @@ impl AsyncWrite for UnixStream {
         }
     }
 }
+
+impl Stream for UnixListener {
+    type Item = io::Result<UnixStream>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_accept(cx).map(|r| Some(r.map(|(stream, _)| stream)))
+    }
+}
+
+crate::net::fd_impls!(UnixListener);
+crate::net::fd_impls!(UnixStream);

@@ -1,0 +1,4 @@
+#[weft::test]
+fn not_async() {}
+
+fn main() {}

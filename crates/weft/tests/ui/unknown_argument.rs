@@ -1,0 +1,2 @@
+#[weft::main(flavour = "multi_thread")]
+async fn main() {}
