@@ -1,1 +1,6 @@
-//! Loom models of weft's concurrent protocols; see `tests/`.
+//! Loom models of weft's concurrent protocols; see `tests/` and the
+//! README. This library holds the test drivers the models share.
+#![forbid(unsafe_code)]
+
+#[cfg(loom)]
+pub mod driver;

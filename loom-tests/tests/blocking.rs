@@ -30,7 +30,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
 
-use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::sync::{Arc, Notify};
 use loom::thread;
 use weft_blocking::pool::__private::{accounting, Accounting};
@@ -231,4 +231,241 @@ fn concurrent_spawns_never_exceed_the_cap() {
         BOTH_RAN.saw(ran.load(std::sync::atomic::Ordering::Relaxed) == 2);
     });
     BOTH_RAN.assert_both("whether both closures ran before the shutdown");
+}
+
+/// A one-shot flag one thread waits on (loom's `Notify` may wake
+/// spuriously, so the wait loops on the flag).
+#[derive(Default)]
+struct Flag {
+    set: AtomicBool,
+    notify: Notify,
+}
+
+impl Flag {
+    fn set(&self) {
+        self.set.store(true, SeqCst);
+        self.notify.notify();
+    }
+
+    fn wait(&self) {
+        while !self.set.load(SeqCst) {
+            self.notify.wait();
+        }
+    }
+}
+
+/// Two jobs that can only finish together: each sets the other's flag and
+/// waits on its own, so neither returns unless both run at once.
+fn rendezvous() -> (impl FnOnce() + Send + 'static, impl FnOnce() + Send + 'static) {
+    let a = Arc::new(Flag::default());
+    let b = Arc::new(Flag::default());
+    let (a2, b2) = (a.clone(), b.clone());
+    (
+        move || {
+            b.set();
+            a.wait();
+        },
+        move || {
+            a2.set();
+            b2.wait();
+        },
+    )
+}
+
+/// (d) Two jobs that can only finish together (each waits for the other),
+/// with a cap of 2: the second job must get a thread of its own. A thread
+/// that counted itself idle while still busy with the first job would be
+/// claimed by the second, which would then wait behind the first forever
+/// (loom: deadlock).
+#[test]
+fn two_concurrent_jobs_under_a_cap_of_two_each_get_a_thread() {
+    model("two jobs, cap 2", || {
+        let pool = pool(2);
+        let (first, second) = rendezvous();
+        let done = Arc::new(Flag::default());
+        let d = done.clone();
+        drop(pool.spawn_blocking(move || {
+            first();
+            d.set();
+        }));
+        drop(pool.spawn_blocking(second));
+        done.wait();
+        assert_eq!(shutdown_clean(&pool), 2, "two jobs at once need two threads");
+    });
+}
+
+/// A pool whose first thread start is refused (the loom stand-in fails on
+/// the name `FAIL_SPAWN`) and whose later starts succeed.
+fn pool_whose_first_start_fails(max_threads: usize) -> BlockingPool {
+    use weft_blocking::pool::__private::FAIL_SPAWN;
+    // Per iteration (the pool is built inside the model), so a std atomic.
+    let names = std::sync::atomic::AtomicUsize::new(0);
+    BlockingPool::new(PoolConfig {
+        max_threads,
+        thread_name: std::sync::Arc::new(move || {
+            if names.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                FAIL_SPAWN.to_string()
+            } else {
+                "loom-pool".to_string()
+            }
+        }),
+        ..PoolConfig::default()
+    })
+}
+
+/// (e) The first thread start fails while another spawner's start races
+/// it. The job whose start failed is either taken by the other thread or,
+/// if no thread is left in the pool, cancelled by the failing spawner:
+/// its handle resolves either way (a job left queued with no thread is a
+/// loom deadlock), and the accounting is back to zero.
+#[test]
+fn failed_thread_start_hands_the_job_over_or_cancels_it() {
+    static CANCELLED: Coverage = Coverage::new();
+    model("failed start", || {
+        let pool = pool_whose_first_start_fails(2);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let (p, r) = (pool.clone(), runs.clone());
+        let other = thread::spawn(move || {
+            drop(p.spawn_blocking(move || {
+                r.fetch_add(1, SeqCst);
+            }))
+        });
+        let r = runs.clone();
+        let mine = pool.spawn_blocking(move || {
+            r.fetch_add(1, SeqCst);
+        });
+        match block_on(mine) {
+            Ok(()) => CANCELLED.saw(false),
+            Err(e) => {
+                assert!(e.is_cancelled(), "{e}");
+                CANCELLED.saw(true);
+            }
+        }
+        other.join().unwrap();
+        let started = shutdown_clean(&pool);
+        assert!(started <= 1, "{started} threads started, one start failed");
+        assert!(runs.load(SeqCst) <= 2);
+    });
+    CANCELLED.assert_both("whether the failed start's job was cancelled");
+}
+
+/// (e2) The only thread start fails, with no thread in the pool: nobody
+/// would ever take the job, so the failing spawner cancels it and the
+/// handle resolves (a job left queued is a loom deadlock). A keep-alive
+/// expiry of an earlier thread races the spawn, so the start can fail
+/// with that thread alive (it takes the job) or gone (the job is
+/// cancelled).
+#[test]
+fn failed_thread_start_with_no_thread_left_cancels_the_job() {
+    use weft_blocking::pool::__private::FAIL_SPAWN;
+    static CANCELLED: Coverage = Coverage::new();
+    model("failed start, no thread left", || {
+        // The second start fails: the first thread serves one job and may
+        // or may not have left (keep-alive) when the second job comes.
+        let names = std::sync::atomic::AtomicUsize::new(0);
+        let pool = BlockingPool::new(PoolConfig {
+            max_threads: 1,
+            thread_name: std::sync::Arc::new(move || {
+                match names.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
+                    1 => FAIL_SPAWN.to_string(),
+                    _ => "loom-pool".to_string(),
+                }
+            }),
+            ..PoolConfig::default()
+        });
+        let first = Arc::new(Flag::default());
+        let f = first.clone();
+        drop(pool.spawn_blocking(move || f.set()));
+        first.wait();
+        match block_on(pool.spawn_blocking(|| ())) {
+            Ok(()) => CANCELLED.saw(false),
+            Err(e) => {
+                assert!(e.is_cancelled(), "{e}");
+                CANCELLED.saw(true);
+            }
+        }
+        assert!(shutdown_clean(&pool) <= 1);
+    });
+    CANCELLED.assert_both("whether the first thread had left");
+}
+
+/// (f) A panicking `on_thread_start` hook is contained: the thread still
+/// takes the job, and the accounting is back to zero.
+///
+/// The contained panic is reported on stderr once per iteration, so the
+/// model is kept small: the job is detached and signals a `Flag`, and the
+/// model is bounded at one preemption (about 60 iterations instead of 370;
+/// the hook runs before the job loop, so what a second preemption adds is
+/// the job loop's interleavings, which the models above check).
+#[test]
+fn panicking_start_hook_still_serves_the_pool() {
+    quiet_panics("loom model: start hook");
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = runs.clone();
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(1);
+    builder.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let pool = BlockingPool::new(PoolConfig {
+            max_threads: 1,
+            on_thread_start: Some(std::sync::Arc::new(|| panic!("loom model: start hook"))),
+            ..PoolConfig::default()
+        });
+        let ran = Arc::new(Flag::default());
+        let r = ran.clone();
+        drop(pool.spawn_blocking(move || r.set()));
+        ran.wait();
+        assert_eq!(shutdown_clean(&pool), 1);
+    });
+    eprintln!(
+        "start hook panics: {} executions",
+        runs.load(std::sync::atomic::Ordering::Relaxed)
+    );
+}
+
+/// Keeps the panic hook from printing panics whose message contains
+/// `what` (installed once, chained to the hook before it, never removed:
+/// the loom runtime's own filter may sit before or after it).
+fn quiet_panics(what: &'static str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !info.to_string().contains(what) {
+                prev(info);
+            }
+        }));
+    });
+}
+
+/// (g) `ThreadPool::submit` backpressure: with one thread and a capacity of
+/// one, a `submit` finds the queue full and waits; the worker frees the
+/// slot when it takes the queued job, and must wake the waiting submit
+/// then (its room check and the worker's wake are under one lock), or the
+/// submit waits forever (loom: deadlock). The gate is opened from another
+/// thread, so the free races the submit's registration.
+#[test]
+fn submit_waiting_for_room_is_woken_when_a_slot_frees() {
+    use weft_blocking::ThreadPool;
+    model("submit backpressure", || {
+        let pool = ThreadPool::builder()
+            .threads(1)
+            .queue_capacity(1)
+            .build()
+            .unwrap();
+        let gate = Arc::new(Flag::default());
+        let ran = Arc::new(AtomicUsize::new(0));
+        let g = gate.clone();
+        drop(pool.spawn(move || g.wait()));
+        let r = ran.clone();
+        drop(pool.spawn(move || r.fetch_add(1, SeqCst)));
+        let opener = thread::spawn(move || gate.set());
+        let r = ran.clone();
+        let handle = block_on(pool.submit(move || r.fetch_add(1, SeqCst)));
+        opener.join().unwrap();
+        drop(handle);
+        // The last handle: the queue drains, the thread is joined.
+        drop(pool);
+        assert_eq!(ran.load(SeqCst), 2, "a queued closure did not run");
+    });
 }

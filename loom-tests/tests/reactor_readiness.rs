@@ -104,3 +104,72 @@ fn directions_wake_independently() {
         }
     });
 }
+
+/// `ScheduledIo::shutdown` races a task's poll: the task sees the shutdown
+/// at once, or stored its waker and is woken by the shutdown; either way
+/// the next poll reports it.
+#[test]
+fn shutdown_racing_poll_wakes_or_reports_shutdown() {
+    loom::model(|| {
+        let io = Arc::new(ScheduledIo::new());
+        let (woken, waker) = counting_waker();
+        let reactor = {
+            let io = io.clone();
+            thread::spawn(move || {
+                let mut wakers = WakeList::new();
+                io.shutdown(&mut wakers);
+                wakers.wake_all();
+            })
+        };
+        let mut cx = Context::from_waker(&waker);
+        let first = io.poll_ready(&mut cx, Direction::Read);
+        reactor.join().unwrap();
+        match first {
+            std::task::Poll::Ready(ev) => assert!(ev.is_shutdown),
+            std::task::Poll::Pending => {
+                assert_eq!(woken.0.load(Ordering::SeqCst), 1, "lost shutdown wake-up")
+            }
+        }
+        match io.poll_ready(&mut cx, Direction::Write) {
+            std::task::Poll::Ready(ev) => assert!(ev.is_shutdown),
+            std::task::Poll::Pending => panic!("a shut-down source still waits"),
+        }
+    });
+}
+
+/// Registration slot reuse: the poller holds an event for a source whose
+/// owner deregisters it while a new source takes the same slot. Under the
+/// registration lock (a loom mutex here, as the reactor's is a std one),
+/// the event reaches the old source or nobody, never the new one.
+#[test]
+fn event_for_a_reused_slot_never_reaches_the_new_source() {
+    use loom::sync::Mutex;
+    use weft_reactor::loom_api::RegistrationSet;
+    loom::model(|| {
+        let set = Arc::new(Mutex::new(RegistrationSet::new()));
+        let (old_token, old_io) = set.lock().unwrap().allocate().unwrap();
+        let poller = {
+            let set = set.clone();
+            thread::spawn(move || {
+                // The event mio returned for `old_token`, dispatched later.
+                let io = set.lock().unwrap().get(old_token).cloned();
+                if let Some(io) = io {
+                    deliver(&io, Ready::READABLE);
+                }
+            })
+        };
+        let new_io = {
+            let mut set = set.lock().unwrap();
+            assert!(set.remove(old_token));
+            let (new_token, new_io) = set.allocate().unwrap();
+            assert_ne!(new_token, old_token, "a reused slot kept its token");
+            new_io
+        };
+        poller.join().unwrap();
+        assert!(
+            new_io.ready_event(Direction::Read).is_none(),
+            "an event for the old source reached the new one"
+        );
+        drop(old_io);
+    });
+}

@@ -113,3 +113,80 @@ fn earlier_timer_than_the_poller_sleeps_until_wakes_it() {
         timers.after_park();
     });
 }
+
+/// `Timers::shutdown` races a task arming its timer and polling it: the
+/// timer is refused (`Registered::Shutdown`) or armed and then fired with
+/// `Fired::Shutdown`; a task that saw `Pending` is woken. None is left
+/// armed in a wheel nobody will process again.
+#[test]
+fn shutdown_racing_register_and_poll_strands_no_timer() {
+    loom::model(|| {
+        let timers = Arc::new(Timers::new(Instant::now()));
+        let entry = Arc::new(TimerShared::new());
+        let (woken, waker) = counting_waker();
+        let task = {
+            let (timers, entry) = (timers.clone(), entry.clone());
+            thread::spawn(move || {
+                let registered = timers.register(&entry, 5);
+                let first = entry.poll(&mut Context::from_waker(&waker));
+                (registered, first)
+            })
+        };
+        timers.shutdown();
+        let (registered, first) = task.join().unwrap();
+        let (_, waker) = counting_waker();
+        match registered {
+            Registered::Shutdown => {}
+            Registered::Armed { .. } => {
+                assert_eq!(
+                    entry.poll(&mut Context::from_waker(&waker)),
+                    std::task::Poll::Ready(Fired::Shutdown),
+                    "an armed timer outlived the shutdown"
+                );
+                if first.is_pending() {
+                    assert_eq!(woken.0.load(Ordering::SeqCst), 1, "lost shutdown wake-up");
+                }
+            }
+            Registered::Expired => panic!("tick 5 expired on a fresh wheel"),
+        }
+        assert!(timers.is_empty());
+    });
+}
+
+/// A timer re-armed (a `Sleep` reset) while the poller fires it: it ends in
+/// the wheel exactly once, at its new deadline, and is woken at most once
+/// for the old one; processing the new deadline fires it.
+#[test]
+fn timer_rearmed_while_it_fires_is_in_the_wheel_once() {
+    loom::model(|| {
+        let timers = Arc::new(Timers::new(Instant::now()));
+        let entry = Arc::new(TimerShared::new());
+        timers.register(&entry, 5);
+        let (woken, waker) = counting_waker();
+        assert!(entry.poll(&mut Context::from_waker(&waker)).is_pending());
+
+        let poller = {
+            let timers = timers.clone();
+            thread::spawn(move || timers.process_at(10))
+        };
+        assert_eq!(
+            timers.register(&entry, 20),
+            Registered::Armed { wake_poller: false }
+        );
+        let fired_old = poller.join().unwrap();
+        assert!(fired_old <= 1);
+        assert_eq!(woken.0.load(Ordering::SeqCst), fired_old);
+        assert_eq!(
+            timers.len(),
+            1,
+            "the re-armed timer is not in the wheel exactly once"
+        );
+        assert!(entry.poll(&mut Context::from_waker(&waker)).is_pending());
+        assert_eq!(timers.process_at(30), 1);
+        assert_eq!(
+            entry.poll(&mut Context::from_waker(&waker)),
+            std::task::Poll::Ready(Fired::Deadline)
+        );
+        assert!(timers.is_empty());
+    });
+}

@@ -710,3 +710,102 @@ fn unowned_schedule_keeps_task_alive_during_schedule() {
         assert_eq!(shared.probe_drops.load(SeqCst), 1);
     });
 }
+
+// ---------------------------------------------------------------------------
+// A task that never finishes: only the close can drop its future.
+// ---------------------------------------------------------------------------
+
+/// Pending on every poll, waking nobody; counts its drop.
+struct PendingForever(Arc<Counters>);
+
+impl Future for PendingForever {
+    type Output = Output;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Output> {
+        self.0.polls.fetch_add(1, SeqCst);
+        Poll::Pending
+    }
+}
+
+impl Drop for PendingForever {
+    fn drop(&mut self) {
+        self.0.future_drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// Model 8. `close_and_shutdown_all` races the `bind` (and first poll) of
+/// a task that stays pending forever. A task that always completes cannot
+/// tell "ran" from "cancelled"; this one can only end by being cancelled,
+/// so once bind and close have both returned its future must have been
+/// dropped exactly once, whether the bind came first (the drain cancels
+/// it) or second (the bind sees the list closed).
+#[test]
+fn owned_tasks_close_racing_bind_cancels_a_pending_task() {
+    static BOUND_FIRST: Coverage = Coverage::new();
+    loom::model(|| {
+        let sched = Sched::new();
+        let counters = Arc::new(Counters::default());
+        let fut = PendingForever(counters.clone());
+
+        let binder = {
+            let sched = sched.clone();
+            thread::spawn(move || {
+                let (handle, notified) = sched.0.owned.bind(fut, sched.clone(), Id::next());
+                let bound = notified.is_some();
+                if let Some(n) = notified {
+                    n.run();
+                }
+                (handle, bound)
+            })
+        };
+        sched.0.owned.close_and_shutdown_all();
+        let (handle, bound) = binder.join().unwrap();
+        BOUND_FIRST.saw(bound);
+
+        assert_eq!(
+            counters.future_drops.load(SeqCst),
+            1,
+            "a pending task outlived the close (bound first: {bound})"
+        );
+        assert!(sched.0.owned.is_empty(), "the closed list kept a task");
+        match join_now(handle) {
+            Ok(_) => panic!("a task that never completes gave an output"),
+            Err(err) => assert!(err.is_cancelled(), "{err:?}"),
+        }
+        sched.run_all();
+        assert_eq!(sched.live_tasks(), 0);
+    });
+    BOUND_FIRST.assert_both("whether the bind came before the close");
+}
+
+/// Model 2c. An abort races the poll of a task that parks (stores its
+/// waker, which nobody calls). Only the abort can end it, wherever it
+/// lands: before the poll (the run cancels), during it (the poll's end
+/// cancels, since the abort cannot queue a running task), or after it (the
+/// abort queues the idle task, whose run cancels). Either way the handle
+/// resolves to `Cancelled` once the queue is drained.
+#[test]
+fn abort_racing_a_parking_poll_cancels_it() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let counters = Arc::new(Counters::default());
+        let waker_slot = slot();
+        let fut = TestFuture::new(FirstPoll::Park, &counters, &waker_slot);
+        let (task, handle) = weft_task::unowned(fut, sched.clone(), Id::next());
+        let abort = handle.abort_handle();
+
+        let aborter = thread::spawn(move || abort.abort());
+        task.run();
+        aborter.join().unwrap();
+        sched.run_all();
+
+        match join_now(handle) {
+            Ok(_) => panic!("a parked task that nobody woke completed"),
+            Err(e) => assert!(e.is_cancelled(), "{e:?}"),
+        }
+        assert_eq!(counters.future_drops.load(SeqCst), 1);
+        // The stored waker is the last reference (if the poll ran).
+        drop(waker_slot.lock().unwrap().take());
+        assert_eq!(sched.live_tasks(), 0);
+    });
+}

@@ -43,7 +43,6 @@ mod config;
 mod job;
 pub mod pool;
 mod sync;
-#[cfg(not(loom))]
 pub mod thread_pool;
 
 pub use config::{
@@ -51,6 +50,5 @@ pub use config::{
     DEFAULT_MAX_THREADS,
 };
 pub use pool::{BlockingMetrics, BlockingPool};
-#[cfg(not(loom))]
 pub use thread_pool::{Builder, Submit, ThreadPool, ThreadPoolMetrics, DEFAULT_QUEUE_CAPACITY_PER_THREAD};
 pub use weft_task::{JoinError, JoinHandle};

@@ -693,6 +693,9 @@ impl Drop for ThreadExit<'_> {
 /// Not part of the API: lets the loom models read the accounting.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(loom)]
+    pub use crate::sync::FAIL_SPAWN;
+
     /// The pool's counters, read under its lock.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct Accounting {

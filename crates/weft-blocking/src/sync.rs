@@ -12,7 +12,11 @@
 //!   scheduling choice, which loom explores;
 //! * a timed condvar wait is an untimed one (models never rely on a timeout
 //!   elapsing);
-//! * threads are `loom::thread::spawn` (no names, no stack size, never fail).
+//! * threads are `loom::thread::spawn` (no names, no stack size). A start
+//!   fails, as the OS may refuse one, when the pool's `thread_name` returns
+//!   [`FAIL_SPAWN`], so the models reach the retract path;
+//! * the thread pool (`thread_pool.rs`) builds under loom too: its workers
+//!   block in the stand-in's `recv`.
 
 #[cfg(not(loom))]
 mod imp {
@@ -90,12 +94,19 @@ mod imp {
 
     pub(crate) use loom::thread::JoinHandle;
 
-    /// Starts a loom thread. Names and stack sizes are ignored.
+    /// The thread name on which [`spawn_thread`] fails (see the module docs).
+    pub const FAIL_SPAWN: &str = "loom: refuse to start this thread";
+
+    /// Starts a loom thread, or fails like the OS refusing one if `name` is
+    /// [`FAIL_SPAWN`]. Other names and stack sizes are ignored.
     pub(crate) fn spawn_thread(
-        _name: String,
+        name: String,
         _stack_size: Option<usize>,
         body: impl FnOnce() + Send + 'static,
     ) -> std::io::Result<JoinHandle<()>> {
+        if name == FAIL_SPAWN {
+            return Err(std::io::Error::other("loom model: thread start refused"));
+        }
         Ok(loom::thread::spawn(body))
     }
 
@@ -110,21 +121,31 @@ mod imp {
     }
 
     /// A loom-visible stand-in for the part of `crossbeam_channel` the
-    /// blocking pool uses: one `Sender`, a shared `Receiver`, FIFO order,
-    /// buffered messages delivered before disconnection is reported.
+    /// pools use: one `Sender`, a shared `Receiver`, FIFO order, buffered
+    /// messages delivered before disconnection is reported. `recv` blocks
+    /// on a loom condvar (the thread pool's workers); `recv_timeout` never
+    /// blocks (the blocking pool's keep-alive, see the module docs).
     pub(crate) mod channel {
         use std::collections::VecDeque;
         use std::time::Duration;
 
-        use loom::sync::{Arc, Mutex};
+        use loom::sync::{Arc, Condvar, Mutex};
 
         struct Chan<T> {
             items: VecDeque<T>,
             disconnected: bool,
         }
 
-        pub(crate) struct Sender<T>(Arc<Mutex<Chan<T>>>);
-        pub(crate) struct Receiver<T>(Arc<Mutex<Chan<T>>>);
+        struct Shared<T> {
+            chan: Mutex<Chan<T>>,
+            ready: Condvar,
+        }
+
+        pub(crate) struct Sender<T>(Arc<Shared<T>>);
+        pub(crate) struct Receiver<T>(Arc<Shared<T>>);
+
+        #[derive(Debug)]
+        pub(crate) struct RecvError;
 
         #[derive(Debug)]
         pub(crate) struct SendError<T>(pub(crate) T);
@@ -142,29 +163,49 @@ mod imp {
         }
 
         pub(crate) fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
-            let chan = Arc::new(Mutex::new(Chan {
-                items: VecDeque::new(),
-                disconnected: false,
-            }));
-            (Sender(chan.clone()), Receiver(chan))
+            let shared = Arc::new(Shared {
+                chan: Mutex::new(Chan {
+                    items: VecDeque::new(),
+                    disconnected: false,
+                }),
+                ready: Condvar::new(),
+            });
+            (Sender(shared.clone()), Receiver(shared))
         }
 
         impl<T> Sender<T> {
             pub(crate) fn send(&self, item: T) -> Result<(), SendError<T>> {
-                self.0.lock().unwrap().items.push_back(item);
+                self.0.chan.lock().unwrap().items.push_back(item);
+                self.0.ready.notify_one();
                 Ok(())
             }
         }
 
         impl<T> Drop for Sender<T> {
             fn drop(&mut self) {
-                self.0.lock().unwrap().disconnected = true;
+                self.0.chan.lock().unwrap().disconnected = true;
+                self.0.ready.notify_all();
             }
         }
 
         impl<T> Receiver<T> {
+            /// Blocks until a message comes, or the queue is empty and
+            /// disconnected.
+            pub(crate) fn recv(&self) -> Result<T, RecvError> {
+                let mut chan = self.0.chan.lock().unwrap();
+                loop {
+                    if let Some(item) = chan.items.pop_front() {
+                        return Ok(item);
+                    }
+                    if chan.disconnected {
+                        return Err(RecvError);
+                    }
+                    chan = self.0.ready.wait(chan).unwrap();
+                }
+            }
+
             pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
-                let mut chan = self.0.lock().unwrap();
+                let mut chan = self.0.chan.lock().unwrap();
                 match chan.items.pop_front() {
                     Some(item) => Ok(item),
                     None if chan.disconnected => Err(TryRecvError::Disconnected),
@@ -181,10 +222,12 @@ mod imp {
             }
 
             pub(crate) fn len(&self) -> usize {
-                self.0.lock().unwrap().items.len()
+                self.0.chan.lock().unwrap().items.len()
             }
         }
     }
 }
 
+#[cfg(loom)]
+pub use imp::FAIL_SPAWN;
 pub(crate) use imp::*;

@@ -35,6 +35,10 @@
 //! * Not strictly FIFO: a woken waiter can lose the slot to a newer
 //!   `submit` or to `spawn`; it then waits again at the back of the list.
 //!
+//! The loom model `submit_waiting_for_room_is_woken_when_a_slot_frees`
+//! (`loom-tests/tests/blocking.rs`) runs this code: the pool takes its
+//! locks, threads and queue from the crate's `sync` shim.
+//!
 //! # Shutdown
 //!
 //! * Dropping the last `ThreadPool` clone (if neither method below was
@@ -56,15 +60,18 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{unbounded, Receiver, Sender};
 use weft_task::JoinHandle;
 
 use crate::job::{job, PoolJob as Job, PoolSchedule};
+use crate::sync::channel::{unbounded, Receiver, Sender};
+use crate::sync::{
+    current_thread_id, is_finished, lock, spawn_thread, wait_timeout, Condvar, JoinHandle as ThreadHandle,
+    Mutex,
+};
 
 /// The default queue capacity per thread: [`Builder::queue_capacity`]
 /// defaults to this times the thread count. 1024 closures per thread is
@@ -198,12 +205,10 @@ impl Builder {
         });
         let mut handles = Vec::with_capacity(threads);
         for i in 0..threads {
-            let mut builder = thread::Builder::new().name(format!("{}-{i}", self.name));
-            if let Some(size) = self.stack_size {
-                builder = builder.stack_size(size);
-            }
             let worker = shared.clone();
-            match builder.spawn(move || worker.run()) {
+            match spawn_thread(format!("{}-{i}", self.name), self.stack_size, move || {
+                worker.run()
+            }) {
                 Ok(h) => handles.push(h),
                 Err(e) => {
                     // Count the threads that never started out, then stop
@@ -284,7 +289,7 @@ pub struct ThreadPoolMetrics {
 /// `Shared`, not this.
 struct PoolHandle {
     shared: Arc<Shared>,
-    threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    threads: Mutex<Vec<ThreadHandle<()>>>,
     /// `shutdown_now`/`shutdown_timeout` was called: the drop does not wait.
     explicit_shutdown: std::sync::atomic::AtomicBool,
 }
@@ -308,11 +313,6 @@ struct State {
     alive: usize,
     waiters: VecDeque<(u64, Waker)>,
     next_key: u64,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // No critical section here calls code that can panic midway.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl ThreadPool {
@@ -455,11 +455,7 @@ impl ThreadPool {
                 Some(d) => d - now,
                 None => Duration::from_secs(3600),
             };
-            state = shared
-                .exited
-                .wait_timeout(state, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            state = wait_timeout(&shared.exited, state, left);
         }
         drop(state);
         handle.join_threads(true);
@@ -503,11 +499,11 @@ impl PoolHandle {
     /// the join returns as soon as it finishes exiting), else those that
     /// have finished. So no thread outlives the shutdown that waited for it.
     fn join_threads(&self, all_out: bool) {
-        let me = thread::current().id();
+        let me = current_thread_id();
         let mut threads = lock(&self.threads);
         let (done, left): (Vec<_>, Vec<_>) = threads
             .drain(..)
-            .partition(|h| h.thread().id() != me && (all_out || h.is_finished()));
+            .partition(|h| h.thread().id() != me && (all_out || is_finished(h)));
         *threads = left;
         drop(threads);
         for h in done {
@@ -516,7 +512,7 @@ impl PoolHandle {
     }
 
     fn is_own_thread(&self) -> bool {
-        let me = thread::current().id();
+        let me = current_thread_id();
         lock(&self.threads).iter().any(|h| h.thread().id() == me)
     }
 }
@@ -530,7 +526,7 @@ impl Drop for PoolHandle {
         if self.explicit_shutdown.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }
-        let me = thread::current().id();
+        let me = current_thread_id();
         let threads = std::mem::take(&mut *lock(&self.threads));
         for h in threads {
             if h.thread().id() != me {

@@ -20,6 +20,12 @@ pub struct Id(NonZeroU64);
 
 impl Id {
     /// A fresh id.
+    ///
+    /// ```
+    /// use weft::task::Id;
+    /// let (a, b) = (Id::next(), Id::next());
+    /// assert!(a != b);
+    /// ```
     pub fn next() -> Id {
         // Not a protocol variable: a plain counter, std even under loom.
         // Each thread takes ids in blocks, so spawning from many threads
@@ -147,17 +153,38 @@ impl JoinError {
 
     /// `true` if the task was cancelled: aborted, or stopped by the
     /// shutdown of its runtime or pool (see [`is_shutdown`](Self::is_shutdown)).
+    ///
+    /// ```
+    /// let rt = weft::Runtime::builder().worker_threads(1).build()?;
+    /// let handle = rt.spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// assert!(rt.block_on(handle).unwrap_err().is_cancelled());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Aborted | Repr::Shutdown(_))
     }
 
     /// `true` if the task was cancelled because its runtime or pool shut
     /// down (before it could run, or while it waited), not by an abort.
+    ///
+    /// ```
+    /// use weft::task::{Id, JoinError};
+    /// assert!(JoinError::shutdown(Id::next(), "runtime").is_shutdown());
+    /// assert!(!JoinError::cancelled(Id::next()).is_shutdown());
+    /// ```
     pub fn is_shutdown(&self) -> bool {
         matches!(self.repr, Repr::Shutdown(_))
     }
 
     /// `true` if the task panicked.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::builder().worker_threads(1).build()?;
+    /// let err = rt.block_on(rt.spawn(async { panic!("boom") })).unwrap_err();
+    /// assert!(err.is_panic());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic(_))
     }
@@ -170,6 +197,14 @@ impl JoinError {
     /// If the task was cancelled rather than panicked (the panic points at
     /// the caller); use [`try_into_panic`](JoinError::try_into_panic) when
     /// unsure.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::builder().worker_threads(1).build()?;
+    /// let err = rt.block_on(rt.spawn(async { panic!("boom") })).unwrap_err();
+    /// let payload = err.into_panic();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         match self.try_into_panic() {
@@ -196,6 +231,14 @@ impl JoinError {
     }
 
     /// The id of the task that failed.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::builder().worker_threads(1).build()?;
+    /// let handle = rt.spawn(async { panic!("boom") });
+    /// let id = handle.id();
+    /// assert_eq!(rt.block_on(handle).unwrap_err().id(), id);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn id(&self) -> Id {
         self.id
     }

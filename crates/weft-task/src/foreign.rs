@@ -40,11 +40,25 @@ pub fn contain<R>(what: &str, f: impl FnOnce() -> R) -> Option<R> {
 }
 
 /// How many panics [`contain`] has caught in this process.
+///
+/// ```
+/// use weft_task::foreign;
+/// let before = foreign::contained_panics();
+/// foreign::contain("an example hook", || panic!("oops"));
+/// assert!(foreign::contained_panics() > before);
+/// ```
 pub fn contained_panics() -> u64 {
     CONTAINED.load(Ordering::Relaxed)
 }
 
 /// The message of a panic payload, if it has one.
+///
+/// ```
+/// use weft_task::foreign::panic_message;
+/// let payload = std::panic::catch_unwind(|| panic!("disk {} full", 2)).unwrap_err();
+/// assert_eq!(panic_message(&*payload), Some("disk 2 full"));
+/// assert_eq!(panic_message(&42u8), None);
+/// ```
 pub fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
         Some(s)

@@ -56,23 +56,77 @@ impl<T> JoinHandle<T> {
     /// scheduler thread; a running task is cancelled when its current poll
     /// returns; a finished task is unaffected. Awaiting the handle then
     /// gives `JoinError::Cancelled` unless the task finished first.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::builder().worker_threads(1).build()?;
+    /// let handle = rt.spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// let err = rt.block_on(handle).unwrap_err();
+    /// assert!(err.is_cancelled());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn abort(&self) {
         self.raw.remote_abort();
     }
 
     /// `true` once the task has completed, been cancelled or panicked.
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// let queue = Fifo::default();
+    /// let (task, handle) = weft_task::unowned(async { 7 }, queue.clone(), weft::task::Id::next());
+    /// assert!(!handle.is_finished());
+    /// task.run();
+    /// assert!(handle.is_finished());
+    /// assert_eq!(output(handle).unwrap(), 7);
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.raw.state().load().is_complete()
     }
 
     /// A cloneable handle that can abort the task from anywhere, without
     /// the right to its output.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::builder().worker_threads(1).build()?;
+    /// let handle = rt.spawn(std::future::pending::<()>());
+    /// let abort = handle.abort_handle();
+    /// std::thread::spawn(move || abort.abort()).join().unwrap();
+    /// assert!(rt.block_on(handle).unwrap_err().is_cancelled());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn abort_handle(&self) -> AbortHandle {
         self.raw.ref_inc();
         AbortHandle { raw: self.raw }
     }
 
     /// The task's id.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::builder().worker_threads(1).build()?;
+    /// let handle = rt.spawn(async { weft::task::id() });
+    /// let id = handle.id();
+    /// assert_eq!(rt.block_on(handle).unwrap(), id);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn id(&self) -> Id {
         self.raw.header().id
     }
@@ -131,16 +185,61 @@ pub struct AbortHandle {
 
 impl AbortHandle {
     /// Cancels the task; see [`JoinHandle::abort`].
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// let queue = Fifo::default();
+    /// let (task, handle) = weft_task::unowned(async { 1 }, queue.clone(), weft::task::Id::next());
+    /// let abort = handle.abort_handle();
+    /// abort.abort();
+    /// task.run(); // cancels instead of polling
+    /// assert!(abort.is_finished());
+    /// assert!(output(handle).unwrap_err().is_cancelled());
+    /// ```
     pub fn abort(&self) {
         self.raw.remote_abort();
     }
 
     /// `true` once the task has finished, whatever the outcome.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::builder().worker_threads(1).build()?;
+    /// let handle = rt.spawn(async {});
+    /// let abort = handle.abort_handle();
+    /// rt.block_on(handle).unwrap();
+    /// assert!(abort.is_finished());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.raw.state().load().is_complete()
     }
 
     /// The task's id.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::builder().worker_threads(1).build()?;
+    /// let handle = rt.spawn(async {});
+    /// assert_eq!(handle.abort_handle().id(), handle.id());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn id(&self) -> Id {
         self.raw.header().id
     }

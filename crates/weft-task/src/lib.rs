@@ -192,22 +192,139 @@ impl<S: Schedule> Notified<S> {
     ///
     /// Does nothing if the task is already running on another thread or
     /// complete. Never unwinds: panics become the task's `JoinError`.
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// let queue = Fifo::default();
+    /// let (task, handle) = weft_task::unowned(async { 2 + 2 }, queue.clone(), weft::task::Id::next());
+    /// task.schedule();
+    /// let notified = queue.pop().unwrap();
+    /// notified.run();
+    /// assert_eq!(output(handle).unwrap(), 4);
+    /// ```
     pub fn run(self) {
         let raw = ManuallyDrop::new(self).raw;
         raw.poll();
     }
 
     /// The task's id.
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// let queue = Fifo::default();
+    /// let id = weft::task::Id::next();
+    /// let (task, _handle) = weft_task::unowned(async {}, queue.clone(), id);
+    /// task.schedule();
+    /// let notified = queue.pop().unwrap();
+    /// assert_eq!(notified.id(), id);
+    /// # notified.run();
+    /// ```
     pub fn id(&self) -> Id {
         self.raw.header().id
     }
 
     /// Where the task was spawned.
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// use weft_task::TaskMeta;
+    /// let queue = Fifo::default();
+    /// let (task, _handle) = weft_task::unowned(async {}, queue.clone(), TaskMeta::new(weft::task::Id::next()));
+    /// let line = line!() - 1;
+    /// task.schedule();
+    /// let notified = queue.pop().unwrap();
+    /// assert_eq!(notified.location().line(), line);
+    /// # notified.run();
+    /// ```
     pub fn location(&self) -> &'static std::panic::Location<'static> {
         self.raw.header().location
     }
 
     /// The task's name, if it has one.
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// use weft_task::TaskMeta;
+    /// let queue = Fifo::default();
+    /// let meta = TaskMeta::new(weft::task::Id::next()).with_name("fetch");
+    /// let (task, _handle) = weft_task::unowned(async {}, queue.clone(), meta);
+    /// task.schedule();
+    /// let notified = queue.pop().unwrap();
+    /// assert_eq!(notified.name().map(|n| &**n), Some("fetch"));
+    /// # notified.run();
+    /// ```
     pub fn name(&self) -> Option<&std::sync::Arc<str>> {
         self.raw.header().extra.as_ref()?.name.as_ref()
     }
@@ -228,6 +345,36 @@ impl<S: Schedule> Notified<S> {
 
     /// Converts into a raw pointer, e.g. to pass through a queue that
     /// stores plain pointers. Undo with [`Notified::from_raw_ptr`].
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// let queue = Fifo::default();
+    /// let (task, handle) = weft_task::unowned(async { 5 }, queue.clone(), weft::task::Id::next());
+    /// task.schedule();
+    /// let ptr = queue.pop().unwrap().into_raw_ptr();
+    /// // SAFETY: `ptr` came from `into_raw_ptr` on a `Notified<Fifo>`, used once.
+    /// let notified = unsafe { Notified::<Fifo>::from_raw_ptr(ptr) };
+    /// notified.run();
+    /// assert_eq!(output(handle).unwrap(), 5);
+    /// ```
     pub fn into_raw_ptr(self) -> std::ptr::NonNull<()> {
         ManuallyDrop::new(self).raw.header_ptr().cast()
     }
@@ -267,6 +414,31 @@ pub struct UnownedTask<S: Schedule> {
 
 impl<S: Schedule> UnownedTask<S> {
     /// Runs the task once.
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// let (task, handle) = weft_task::unowned(async { "done" }, Fifo::default(), weft::task::Id::next());
+    /// task.run();
+    /// assert_eq!(output(handle).unwrap(), "done");
+    /// ```
     pub fn run(self) {
         let raw = ManuallyDrop::new(self).raw;
         // The `Notified` half is consumed by the poll; then drop the `Task`
@@ -277,6 +449,31 @@ impl<S: Schedule> UnownedTask<S> {
 
     /// Cancels the task without running it: its `JoinHandle` gets
     /// `Cancelled`. Used for queued work at shutdown.
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// let (task, handle) = weft_task::unowned(async { 1 }, Fifo::default(), weft::task::Id::next());
+    /// task.shutdown();
+    /// assert!(output(handle).unwrap_err().is_cancelled());
+    /// ```
     pub fn shutdown(self) {
         let raw = ManuallyDrop::new(self).raw;
         // Drop the `Notified` half (never the last: the `Task` half remains),
@@ -286,6 +483,33 @@ impl<S: Schedule> UnownedTask<S> {
     }
 
     /// Hands the task to its scheduler's `schedule`.
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// let queue = Fifo::default();
+    /// let (task, handle) = weft_task::unowned(async { 1 }, queue.clone(), weft::task::Id::next());
+    /// task.schedule();
+    /// queue.pop().expect("scheduled once").run();
+    /// assert_eq!(output(handle).unwrap(), 1);
+    /// ```
     pub fn schedule(self) {
         let raw = ManuallyDrop::new(self).raw;
         // The scheduler gets the `Notified` half; then drop the `Task` half.
@@ -297,6 +521,32 @@ impl<S: Schedule> UnownedTask<S> {
     }
 
     /// The task's id.
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// let id = weft::task::Id::next();
+    /// let (task, _handle) = weft_task::unowned(async {}, Fifo::default(), id);
+    /// assert_eq!(task.id(), id);
+    /// # task.run();
+    /// ```
     pub fn id(&self) -> Id {
         self.raw.header().id
     }

@@ -77,6 +77,34 @@ impl<S: Schedule> OwnedTasks<S> {
     /// `Notified`, which the caller must schedule. If the list is closed
     /// the future is dropped here and the handle resolves to `Cancelled`.
     /// Costs exactly one allocation (plus slab growth, amortised).
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// use weft_task::OwnedTasks;
+    /// let list: OwnedTasks<Fifo> = OwnedTasks::new(1);
+    /// let (handle, notified) = list.bind(async { 3 }, Fifo::default(), weft::task::Id::next());
+    /// assert_eq!(list.len(), 1);
+    /// notified.expect("the list is open").run();
+    /// assert_eq!(output(handle).unwrap(), 3);
+    /// ```
     #[track_caller]
     pub fn bind<F>(
         &self,
@@ -199,6 +227,38 @@ impl<S: Schedule> OwnedTasks<S> {
     /// Idle tasks have their futures dropped on this thread; tasks being
     /// polled elsewhere are cancelled by their poller when the poll ends.
     /// Tasks bound after this call are cancelled as they are bound.
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// use weft_task::OwnedTasks;
+    /// let list: OwnedTasks<Fifo> = OwnedTasks::new(1);
+    /// let (parked, _) = list.bind(std::future::pending::<()>(), Fifo::default(), weft::task::Id::next());
+    /// list.close_and_shutdown_all();
+    /// assert!(list.is_closed() && list.is_empty());
+    /// assert!(output(parked).unwrap_err().is_cancelled());
+    /// // A task bound after the close is cancelled at once.
+    /// let (late, notified) = list.bind(async {}, Fifo::default(), weft::task::Id::next());
+    /// assert!(notified.is_none());
+    /// assert!(output(late).unwrap_err().is_cancelled());
+    /// ```
     pub fn close_and_shutdown_all(&self) {
         for shard in self.shards.iter() {
             let drained: Vec<Task<S>> = {
@@ -213,11 +273,63 @@ impl<S: Schedule> OwnedTasks<S> {
     }
 
     /// `true` once `close_and_shutdown_all` has run.
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// let list: weft_task::OwnedTasks<Fifo> = weft_task::OwnedTasks::new(4);
+    /// assert!(!list.is_closed());
+    /// list.close_and_shutdown_all();
+    /// assert!(list.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         lock(&self.shards[0]).closed
     }
 
     /// How many tasks are alive (bound and not yet completed).
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::future::Future;
+    /// # use std::pin::Pin;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use std::task::{Context, Poll, Waker};
+    /// # use weft_task::{Notified, Schedule, Task};
+    /// # #[derive(Clone, Default)]
+    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
+    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
+    /// # impl Schedule for Fifo {
+    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
+    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
+    /// # }
+    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
+    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
+    /// #         Poll::Ready(r) => r,
+    /// #         Poll::Pending => panic!("the task has not finished"),
+    /// #     }
+    /// # }
+    /// let list: weft_task::OwnedTasks<Fifo> = weft_task::OwnedTasks::new(4);
+    /// let _bound: Vec<_> = (0..3).map(|_| list.bind(async {}, Fifo::default(), weft::task::Id::next())).collect();
+    /// assert_eq!(list.len(), 3);
+    /// # list.close_and_shutdown_all();
+    /// ```
     pub fn len(&self) -> usize {
         self.shards.iter().map(|s| lock(s).tasks.len()).sum()
     }

@@ -31,6 +31,15 @@ pub struct TaskMeta {
 
 impl TaskMeta {
     /// A task with `id`, spawned at the caller's location.
+    ///
+    /// ```
+    /// use weft_task::TaskMeta;
+    /// let id = weft::task::Id::next();
+    /// let meta = TaskMeta::new(id);
+    /// assert_eq!(meta.id(), id);
+    /// assert_eq!(meta.location().line(), line!() - 2);
+    /// assert_eq!(meta.name(), None);
+    /// ```
     #[track_caller]
     pub fn new(id: Id) -> TaskMeta {
         TaskMeta {
@@ -42,6 +51,13 @@ impl TaskMeta {
     }
 
     /// The same, spawned at `location`.
+    ///
+    /// ```
+    /// use weft_task::TaskMeta;
+    /// let here = std::panic::Location::caller();
+    /// let meta = TaskMeta::at(weft::task::Id::next(), here);
+    /// assert_eq!(meta.location(), here);
+    /// ```
     pub fn at(id: Id, location: &'static Location<'static>) -> TaskMeta {
         TaskMeta {
             id,
@@ -52,6 +68,11 @@ impl TaskMeta {
     }
 
     /// Gives the task a name.
+    ///
+    /// ```
+    /// let meta = weft_task::TaskMeta::new(weft::task::Id::next()).with_name("fetch");
+    /// assert_eq!(meta.name(), Some("fetch"));
+    /// ```
     pub fn with_name(mut self, name: impl Into<Arc<str>>) -> TaskMeta {
         self.name = Some(name.into());
         self

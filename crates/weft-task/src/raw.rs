@@ -587,6 +587,18 @@ unsafe fn drop_join_handle_slow<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 }
 
 unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
+    // Under loom, freeing is made a tracked write to the cells every other
+    // handle may have touched: a last reference dropped without an acquire
+    // on the state word (a `fetch_sub` weaker than `AcqRel`) then shows up
+    // as a causality violation, where the `Box` drop alone is invisible.
+    #[cfg(loom)]
+    {
+        // SAFETY: the last reference is gone; the cell is still allocated.
+        let cell = unsafe { cell::<F, S>(ptr) };
+        cell.stage.with_mut(|_| ());
+        cell.join_waker.with_mut(|_| ());
+        cell.header.owned_key.with_mut(|_| ());
+    }
     // SAFETY: the last reference is gone, so nobody else can reach the cell;
     // it was allocated as a `Box<Cell<F, S>>` in `RawTask::new`.
     let boxed = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };

@@ -48,6 +48,16 @@ impl PanicReport {
     }
 
     /// The id of the task (or callback) that panicked.
+    ///
+    /// ```
+    /// use weft_task::PanicReport;
+    /// let id = weft::task::Id::next();
+    /// let payload: Box<dyn std::any::Any + Send> = Box::new(String::from("boom"));
+    /// let report = PanicReport::new(id, None, std::panic::Location::caller(), &*payload);
+    /// assert_eq!(report.task_id(), id);
+    /// assert_eq!(report.task_name(), None);
+    /// assert_eq!(report.message(), Some("boom"));
+    /// ```
     pub fn task_id(&self) -> Id {
         self.id
     }
