@@ -195,3 +195,32 @@ fn a_timer_fires_while_every_worker_serves_an_always_ready_socket() {
         "timer starved: fired after {late:?}"
     );
 }
+
+/// Issue 8, bug 8: an interval with a period near `Duration::MAX` ticks
+/// once and then waits (saturating, as `sleep` does), instead of panicking
+/// with "overflow when adding duration to instant".
+#[test]
+fn interval_with_a_period_near_duration_max_does_not_overflow() {
+    let rt = weft::Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        for period in [Duration::MAX, Duration::MAX - Duration::from_secs(1)] {
+            let mut every = weft::time::interval(period);
+            every.tick().await; // the first tick is at once
+            let second = weft::time::timeout(Duration::from_millis(20), every.tick()).await;
+            assert!(second.is_err(), "the second tick came early");
+            every.reset();
+            for behavior in [
+                weft::time::MissedTickBehavior::Burst,
+                weft::time::MissedTickBehavior::Delay,
+                weft::time::MissedTickBehavior::Skip,
+            ] {
+                let mut i = weft::time::interval_at(weft::time::Instant::now(), period);
+                i.set_missed_tick_behavior(behavior);
+                i.tick().await;
+                assert!(weft::time::timeout(Duration::from_millis(5), i.tick())
+                    .await
+                    .is_err());
+            }
+        }
+    });
+}

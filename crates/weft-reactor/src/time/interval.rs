@@ -13,7 +13,13 @@ use std::time::{Duration, Instant};
 
 use futures_core::Stream;
 
-use super::sleep::{sleep_until, Sleep};
+use super::sleep::{far_future, sleep_until, Sleep};
+
+/// `t + d`, saturating at about 30 years from now (what a period near
+/// `Duration::MAX` means), as `sleep` does.
+fn later(t: Instant, d: Duration) -> Instant {
+    t.checked_add(d).unwrap_or_else(far_future)
+}
 
 /// Lateness tolerated before a tick counts as missed (tokio's figure: timer
 /// resolution plus scheduling jitter).
@@ -36,13 +42,13 @@ pub enum MissedTickBehavior {
 impl MissedTickBehavior {
     fn next_timeout(self, scheduled: Instant, now: Instant, period: Duration) -> Instant {
         match self {
-            MissedTickBehavior::Burst => scheduled + period,
-            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Burst => later(scheduled, period),
+            MissedTickBehavior::Delay => later(now, period),
             MissedTickBehavior::Skip => {
                 let late = now.saturating_duration_since(scheduled).as_nanos();
                 let into_period = late % period.as_nanos();
                 let rest = period.as_nanos() - into_period;
-                now + Duration::from_nanos(u64::try_from(rest).unwrap_or(u64::MAX))
+                later(now, Duration::from_nanos(u64::try_from(rest).unwrap_or(u64::MAX)))
             }
         }
     }
@@ -110,11 +116,11 @@ impl Interval {
         ready!(Pin::new(&mut self.delay).poll(cx));
         let scheduled = self.delay.deadline();
         let now = Instant::now();
-        let next = if now > scheduled + MISSED_THRESHOLD {
+        let next = if now > later(scheduled, MISSED_THRESHOLD) {
             self.missed_tick_behavior
                 .next_timeout(scheduled, now, self.period)
         } else {
-            scheduled + self.period
+            later(scheduled, self.period)
         };
         self.delay.reset_unpin(next);
         Poll::Ready(scheduled)
@@ -122,7 +128,7 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        self.delay.reset_unpin(Instant::now() + self.period);
+        self.delay.reset_unpin(later(Instant::now(), self.period));
     }
 
     /// The period.
