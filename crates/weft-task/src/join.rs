@@ -72,31 +72,13 @@ impl<T> JoinHandle<T> {
     /// `true` once the task has completed, been cancelled or panicked.
     ///
     /// ```
-    /// # use std::collections::VecDeque;
-    /// # use std::future::Future;
-    /// # use std::pin::Pin;
-    /// # use std::sync::{Arc, Mutex};
-    /// # use std::task::{Context, Poll, Waker};
-    /// # use weft_task::{Notified, Schedule, Task};
-    /// # #[derive(Clone, Default)]
-    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
-    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
-    /// # impl Schedule for Fifo {
-    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
-    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
-    /// # }
-    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
-    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
-    /// #         Poll::Ready(r) => r,
-    /// #         Poll::Pending => panic!("the task has not finished"),
-    /// #     }
-    /// # }
-    /// let queue = Fifo::default();
-    /// let (task, handle) = weft_task::unowned(async { 7 }, queue.clone(), weft::task::Id::next());
-    /// assert!(!handle.is_finished());
-    /// task.run();
+    /// let rt = weft::Builder::new_current_thread().build()?;
+    /// let handle: weft::task::JoinHandle<u32> = rt.spawn(async { 7 });
+    /// assert!(!handle.is_finished()); // nothing runs outside block_on
+    /// rt.block_on(weft::task::yield_now());
     /// assert!(handle.is_finished());
-    /// assert_eq!(output(handle).unwrap(), 7);
+    /// assert_eq!(rt.block_on(handle)?, 7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn is_finished(&self) -> bool {
         self.raw.state().load().is_complete()
@@ -187,32 +169,13 @@ impl AbortHandle {
     /// Cancels the task; see [`JoinHandle::abort`].
     ///
     /// ```
-    /// # use std::collections::VecDeque;
-    /// # use std::future::Future;
-    /// # use std::pin::Pin;
-    /// # use std::sync::{Arc, Mutex};
-    /// # use std::task::{Context, Poll, Waker};
-    /// # use weft_task::{Notified, Schedule, Task};
-    /// # #[derive(Clone, Default)]
-    /// # struct Fifo(Arc<Mutex<VecDeque<Notified<Fifo>>>>);
-    /// # impl Fifo { fn pop(&self) -> Option<Notified<Fifo>> { self.0.lock().unwrap().pop_front() } }
-    /// # impl Schedule for Fifo {
-    /// #     fn schedule(&self, t: Notified<Self>) { self.0.lock().unwrap().push_back(t) }
-    /// #     fn release(&self, _: &Task<Self>) -> Option<Task<Self>> { None }
-    /// # }
-    /// # fn output<T>(mut h: weft_task::JoinHandle<T>) -> Result<T, weft_task::JoinError> {
-    /// #     match Pin::new(&mut h).poll(&mut Context::from_waker(Waker::noop())) {
-    /// #         Poll::Ready(r) => r,
-    /// #         Poll::Pending => panic!("the task has not finished"),
-    /// #     }
-    /// # }
-    /// let queue = Fifo::default();
-    /// let (task, handle) = weft_task::unowned(async { 1 }, queue.clone(), weft::task::Id::next());
+    /// let rt = weft::Builder::new_current_thread().build()?;
+    /// let handle = rt.spawn(async { 1 });
     /// let abort = handle.abort_handle();
-    /// abort.abort();
-    /// task.run(); // cancels instead of polling
+    /// abort.abort(); // before its first poll: it never runs
+    /// assert!(rt.block_on(handle).unwrap_err().is_cancelled());
     /// assert!(abort.is_finished());
-    /// assert!(output(handle).unwrap_err().is_cancelled());
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn abort(&self) {
         self.raw.remote_abort();

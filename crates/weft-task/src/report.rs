@@ -50,7 +50,7 @@ impl PanicReport {
     /// The id of the task (or callback) that panicked.
     ///
     /// ```
-    /// use weft_task::PanicReport;
+    /// use weft::runtime::PanicReport;
     /// let id = weft::task::Id::next();
     /// let payload: Box<dyn std::any::Any + Send> = Box::new(String::from("boom"));
     /// let report = PanicReport::new(id, None, std::panic::Location::caller(), &*payload);
