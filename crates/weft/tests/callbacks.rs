@@ -420,14 +420,18 @@ fn a_cancelled_timer_never_runs() {
     for (flavour, rt) in runtimes() {
         let (seen, record) = recorder();
         let h = rt.handle();
-        let t1 = h.call_later(Duration::from_millis(5), record(1));
-        h.call_later(Duration::from_millis(10), record(2));
-        let t3 = h.call_later(Duration::from_millis(15), record(3));
+        // Delays far beyond the few microseconds the cancels take, even
+        // under valgrind on a loaded machine: on a multi-thread runtime the
+        // timers are live from the moment they are scheduled, and a cancel
+        // that comes after its callback ran cannot undo it.
+        let t1 = h.call_later(Duration::from_millis(300), record(1));
+        h.call_later(Duration::from_millis(310), record(2));
+        let t3 = h.call_later(Duration::from_millis(320), record(3));
         assert!(!t1.cancelled());
         t1.cancel();
         t3.cancel();
         assert!(t1.cancelled() && t3.cancelled());
-        h.call_later(Duration::from_millis(30), stop_cb(h));
+        h.call_later(Duration::from_millis(400), stop_cb(h));
         run_forever_or_fail(&rt);
         assert_eq!(*seen.lock().unwrap(), [2], "{flavour}");
     }
