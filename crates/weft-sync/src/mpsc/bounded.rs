@@ -355,7 +355,7 @@ impl<T> Permit<'_, T> {
     pub fn send(self, value: T) {
         let chan = self.chan;
         std::mem::forget(self);
-        if let Err(value) = chan.push(value) {
+        if let Err(value) = chan.push(value, true) {
             chan.release_unused_permit();
             drop(value);
         }

@@ -39,6 +39,8 @@ struct State<T> {
     rx_waker: Option<Waker>,
     senders: usize,
     rx_closed: bool,
+    /// The receiver is gone, not just closed: nothing is accepted.
+    rx_dropped: bool,
 }
 
 /// What one poll of the receive side found.
@@ -55,6 +57,7 @@ impl<T> Chan<T> {
                 rx_waker: None,
                 senders: 1,
                 rx_closed: false,
+                rx_dropped: false,
             }),
             sem: bound.map(RawSemaphore::new),
             bound: bound.unwrap_or(usize::MAX),
@@ -62,12 +65,14 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Pushes `value`, or gives it back if the receiver is closed.
-    /// A bounded channel's caller holds a permit for it.
-    pub(super) fn push(&self, value: T) -> Result<(), T> {
+    /// Pushes `value`, or gives it back if the receiver is closed; a
+    /// bounded channel's caller holding a permit (`reserved`) is refused
+    /// only once the receiver is dropped (a closed receiver still takes
+    /// the values of permits reserved before the close).
+    pub(super) fn push(&self, value: T, reserved: bool) -> Result<(), T> {
         let waker = {
             let mut s = lock(&self.state);
-            if s.rx_closed {
+            if s.rx_dropped || (s.rx_closed && !reserved) {
                 return Err(value);
             }
             s.queue.push_back(value);
@@ -209,7 +214,11 @@ impl<T> Chan<T> {
     /// the lock: values are user code).
     pub(super) fn drop_rx(&self) {
         self.close_rx();
-        let queued = std::mem::take(&mut lock(&self.state).queue);
+        let queued = {
+            let mut s = lock(&self.state);
+            s.rx_dropped = true;
+            std::mem::take(&mut s.queue)
+        };
         if let Some(sem) = &self.sem {
             sem.release(queued.len());
         }

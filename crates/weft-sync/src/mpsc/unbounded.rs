@@ -49,7 +49,7 @@ impl<T> UnboundedSender<T> {
     /// assert_eq!(tx.send(7).unwrap_err().0, 7);
     /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        self.chan.push(value).map_err(SendError)
+        self.chan.push(value, false).map_err(SendError)
     }
 
     /// Waits until the receiver is gone (closed or dropped).
