@@ -473,7 +473,7 @@ fn once_cell_cancelled_or_failed_init_lets_the_next_one_run() {
         let cell = OnceCell::new();
         let slow = weft::time::timeout(
             Duration::from_millis(5),
-            cell.get_or_init(|| std::future::pending::<u8>()),
+            cell.get_or_init(std::future::pending::<u8>),
         );
         assert!(slow.await.is_err());
         assert!(cell.get_or_try_init(|| async { Err("no") }).await.is_err());
@@ -486,7 +486,7 @@ fn once_cell_cancelled_or_failed_init_lets_the_next_one_run() {
 #[test]
 fn once_cell_set_during_init_says_so() {
     let cell = OnceCell::new();
-    let mut init = pin!(cell.get_or_init(|| std::future::pending::<u8>()));
+    let mut init = pin!(cell.get_or_init(std::future::pending::<u8>));
     assert!(poll_once(init.as_mut()).is_pending());
     let err = cell.set(1).unwrap_err();
     assert!(err.is_initializing_err());
