@@ -75,11 +75,3 @@ pub use notify::{Notified, Notify};
 pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};
-
-/// Loom-only hooks for `loom-tests/tests/sync_*.rs`: the raw semaphore the
-/// public types are built on. Not part of the API.
-#[cfg(loom)]
-#[doc(hidden)]
-pub mod loom_api {
-    pub use crate::raw_semaphore::{Acquire, RawSemaphore};
-}
