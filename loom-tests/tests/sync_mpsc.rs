@@ -12,6 +12,12 @@
 //! back in the `SendError`, or accepted, and then the dropped receiver has
 //! dropped it (never stranded in a channel nobody reads); a sender waiting
 //! for room is always woken (loom reports a deadlock otherwise).
+//!
+//! Checked against seeded bugs: a receiver drop that does not close the
+//! semaphore (`waiting_send_woken_by_receiver_drop` fails: the waiting send
+//! gets the slot the drop frees and reports success for a value nobody
+//! reads); a push that ignores a dropped receiver
+//! (`send_races_receiver_drop` fails: "an accepted value was stranded").
 #![cfg(loom)]
 
 mod sync_support;

@@ -10,6 +10,12 @@
 //! The invariant: every `notify_one` is delivered exactly once, to a
 //! waiter that sees it or into the stored permit; never lost, never given
 //! twice. Each model counts the deliveries.
+//!
+//! Checked against seeded bugs: a dropped `Notified` that does not pass
+//! on the `notify_one` it was given (`notify_one_races_...` fails:
+//! "delivered 0 times"; `cancelled_waiter_...` deadlocks, the second
+//! waiter never woken); taking the stored permit without clearing it
+//! (`notify_one_races_...` fails: "delivered 2 times").
 #![cfg(loom)]
 
 mod sync_support;

@@ -11,6 +11,13 @@
 //! future that is dropped before it sees it comes back; one it never got
 //! is not returned twice. So the permits always add up, and a waiter
 //! behind the cancelled one is always served.
+//!
+//! Checked against seeded bugs: a cancelled acquire that returns nothing
+//! once granted (both fail: "the permits do not add up"); one that returns
+//! all it asked for even if it was not granted (both fail, permits
+//! counted twice); a cancel that returns the permits without handing them
+//! to the queue (`cancelled_acquire_...` deadlocks, the next waiter never
+//! served).
 #![cfg(loom)]
 
 mod sync_support;

@@ -218,7 +218,9 @@ impl RawSemaphore {
         let wakers = {
             let mut s = lock(&self.state);
             let want = s.waiters.remove(key);
-            let back = if want.granted { want.needed } else { want.assigned };
+            // Granted (rule 2): it was assigned all it needed; queued: part
+            // of it. Either way, what it was assigned goes back.
+            let back = want.assigned;
             if back == 0 {
                 return;
             }
