@@ -6,14 +6,20 @@ use std::future::Future;
 ///
 /// # Panics
 ///
-/// Inside an async context: on a weft worker thread or while a weft task is
-/// being polled, blocking would stall every task queued behind this one (and
-/// can deadlock the runtime if the other side runs on the same worker).
-/// tokio panics there too. The message names the method and the async
-/// alternative (`instead`).
+/// On a weft worker thread (inside a task's poll): blocking would stall
+/// every task queued behind this one, and can deadlock the runtime if the
+/// other side runs on the same worker. tokio panics there too. The message
+/// names the method and the async alternative (`instead`).
+///
+/// The test is the one `Handle::block_on` makes (`is_worker_thread`), so
+/// both allow the same places: plain threads, blocking-pool closures, and
+/// `block_in_place`, which hands the worker to another thread before its
+/// closure runs. Not caught: a `blocking_*` call inside a future that
+/// `Runtime::block_on` drives on a plain thread; it blocks that one thread
+/// only, and works if the other side runs on the workers.
 #[track_caller]
 pub(crate) fn block_on<F: Future>(what: &str, instead: &str, fut: F) -> F::Output {
-    if weft_executor::is_worker_thread() || weft_task::current_id().is_some() {
+    if weft_executor::is_worker_thread() {
         panic!(
             "weft::sync: {what} was called from inside an async context (a weft task or worker \
              thread); blocking there stalls the runtime. Use `{instead}` instead, or call it \

@@ -264,6 +264,23 @@ fn mpsc_blocking_recv_inside_a_task_panics_naming_the_fix() {
 }
 
 #[test]
+fn mpsc_blocking_recv_works_in_block_in_place_and_spawn_blocking() {
+    let rt = rt();
+    rt.block_on(async {
+        let (tx, mut rx) = mpsc::channel(1);
+        let (tx2, mut rx2) = mpsc::channel(1);
+        weft::spawn(async move {
+            tx.send(1).await.unwrap();
+            tx2.send(2).await.unwrap();
+        });
+        let got = weft::spawn(async move { weft::task::block_in_place(|| rx.blocking_recv()) });
+        assert_eq!(within("block_in_place", got).await.unwrap(), Some(1));
+        let got = weft::spawn_blocking(move || rx2.blocking_recv());
+        assert_eq!(within("spawn_blocking", got).await.unwrap(), Some(2));
+    });
+}
+
+#[test]
 fn mpsc_unbounded_send_never_waits_and_ends_on_close() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     for i in 0..10_000 {
