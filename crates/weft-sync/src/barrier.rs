@@ -112,12 +112,12 @@ impl Barrier {
                 wakers = s.waiters.drain(|_| ());
                 None
             } else {
-                wakers = Vec::new();
+                wakers = crate::wait_list::Wakers::new();
                 Some(s.round)
             }
         };
         let Some(round) = round else {
-            crate::wait_list::wake_all(wakers);
+            wakers.wake_all();
             return BarrierWaitResult(true);
         };
         Wait {

@@ -208,7 +208,7 @@ impl<T> Sender<T> {
             (s.receivers, s.waiters.drain(|_| ()), dropped)
         };
         drop(dropped);
-        crate::wait_list::wake_all(wakers);
+        wakers.wake_all();
         Ok(receivers)
     }
 
@@ -291,7 +291,7 @@ impl<T> Drop for Sender<T> {
             }
             s.waiters.drain(|_| ())
         };
-        crate::wait_list::wake_all(wakers);
+        wakers.wake_all();
     }
 }
 

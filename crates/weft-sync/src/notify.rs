@@ -186,7 +186,7 @@ impl Notify {
             self.waiters_calls.fetch_add(1, Ordering::SeqCst);
             s.waiters.drain(|slot| *slot = Slot::NotifiedAll)
         };
-        crate::wait_list::wake_all(wakers);
+        wakers.wake_all();
     }
 }
 

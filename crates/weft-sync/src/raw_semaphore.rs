@@ -26,10 +26,10 @@
 //!
 //! [`release`]: RawSemaphore::release
 
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use crate::sync::{lock, Mutex};
-use crate::wait_list::WaitList;
+use crate::wait_list::{WaitList, Wakers};
 
 /// The largest number of permits a semaphore can hold (tokio's limit, so
 /// `usize::MAX >> 3`: sums of permits never overflow).
@@ -134,7 +134,7 @@ impl RawSemaphore {
             s.permits += n;
             s.assign()
         };
-        crate::wait_list::wake_all(wakers);
+        wakers.wake_all();
     }
 
     /// Removes up to `n` free permits; returns how many were removed.
@@ -158,7 +158,7 @@ impl RawSemaphore {
             s.permits += returned;
             w
         };
-        crate::wait_list::wake_all(wakers);
+        wakers.wake_all();
     }
 
     /// One poll of an acquire of `n` permits whose slot (if queued) is
@@ -227,15 +227,15 @@ impl RawSemaphore {
             s.permits += back;
             s.assign()
         };
-        crate::wait_list::wake_all(wakers);
+        wakers.wake_all();
     }
 }
 
 impl State {
     /// Hands free permits to the queue front until one runs out (rule 1,
     /// rule 2); returns the wakers of the waiters it completed.
-    fn assign(&mut self) -> Vec<Waker> {
-        let mut wakers = Vec::new();
+    fn assign(&mut self) -> Wakers {
+        let mut wakers = Wakers::new();
         while self.permits > 0 {
             let Some(front) = self.waiters.front() else {
                 break;
@@ -250,7 +250,9 @@ impl State {
             }
             want.granted = true;
             self.waiters.pop_front();
-            wakers.extend(self.waiters.take_waker(front));
+            if let Some(w) = self.waiters.take_waker(front) {
+                wakers.push(w);
+            }
         }
         wakers
     }

@@ -248,6 +248,28 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
     }
 }
 
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// Turns the write guard into a read guard without letting a writer
+    /// in between; queued readers may then join.
+    ///
+    /// ```
+    /// let l = weft::sync::RwLock::new(1);
+    /// let mut w = l.try_write().unwrap();
+    /// *w = 2;
+    /// let r = weft::sync::RwLockWriteGuard::downgrade(w);
+    /// assert_eq!(*r, 2);
+    /// assert!(l.try_read().is_ok());
+    /// assert!(l.try_write().is_err());
+    /// ```
+    pub fn downgrade(this: Self) -> RwLockReadGuard<'a, T> {
+        let lock = this.lock;
+        std::mem::forget(this);
+        // Keep one permit (a reader's), give back the rest.
+        lock.sem.release(MAX_READS - 1);
+        RwLockReadGuard { lock }
+    }
+}
+
 impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {

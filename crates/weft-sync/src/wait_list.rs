@@ -148,28 +148,56 @@ impl<T> WaitList<T> {
 
     /// Unlinks every waiter, calling `f` on each one's data, and returns
     /// their wakers.
-    pub(crate) fn drain(&mut self, mut f: impl FnMut(&mut T)) -> Vec<Waker> {
-        let mut wakers = Vec::new();
+    pub(crate) fn drain(&mut self, mut f: impl FnMut(&mut T)) -> Wakers {
+        let mut wakers = Wakers::new();
         while let Some(key) = self.pop_front() {
             let node = &mut self.slab[key];
             f(&mut node.data);
-            wakers.extend(node.waker.take());
+            if let Some(w) = node.waker.take() {
+                wakers.push(w);
+            }
         }
         wakers
     }
 }
 
-/// Wakes a batch of wakers taken out of a list, containing a panic of any
-/// one of them so the rest are still woken.
-pub(crate) fn wake_all(wakers: Vec<Waker>) {
-    match wakers.len() {
-        0 => {}
-        // One waker: a panic goes to the caller, as a direct wake would.
-        1 => wakers.into_iter().for_each(Waker::wake),
-        _ => {
-            for w in wakers {
-                weft_task::foreign::contain("a waker woken by weft::sync", || w.wake());
-            }
+/// Wakers taken out of a list under its lock, to be woken after it.
+///
+/// Most hand-overs wake one waiter, so the first waker is kept inline and
+/// only a batch allocates.
+#[derive(Default)]
+pub(crate) struct Wakers {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Wakers {
+    pub(crate) const fn new() -> Self {
+        Wakers {
+            first: None,
+            rest: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, w: Waker) {
+        if self.first.is_none() {
+            self.first = Some(w);
+        } else {
+            self.rest.push(w);
+        }
+    }
+
+    /// Wakes them all. One waker's panic goes to the caller, as a direct
+    /// wake would; in a batch, each is contained so the rest are still
+    /// woken.
+    pub(crate) fn wake_all(self) {
+        let Some(first) = self.first else { return };
+        if self.rest.is_empty() {
+            first.wake();
+            return;
+        }
+        for w in std::iter::once(first).chain(self.rest) {
+            weft_task::foreign::contain("a waker woken by weft::sync", || w.wake());
         }
     }
 }

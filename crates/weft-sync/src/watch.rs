@@ -219,7 +219,7 @@ impl<T> Sender<T> {
 
     fn wake_receivers(&self) {
         let wakers = lock(&self.shared.state).waiters.drain(|_| ());
-        crate::wait_list::wake_all(wakers);
+        wakers.wake_all();
     }
 
     /// The current value.
@@ -348,7 +348,7 @@ impl<T> Drop for Sender<T> {
             s.sender_alive = false;
             s.waiters.drain(|_| ())
         };
-        crate::wait_list::wake_all(wakers);
+        wakers.wake_all();
     }
 }
 
@@ -515,7 +515,7 @@ impl<T> Drop for Receiver<T> {
             // The last one: a sender in `closed()` may be waiting.
             s.waiters.drain(|_| ())
         };
-        crate::wait_list::wake_all(wakers);
+        wakers.wake_all();
     }
 }
 
