@@ -6,7 +6,7 @@
 //! One mutex holds a ring of the last `capacity` values, each numbered by
 //! its position in the stream (`head` is the number of the oldest one kept,
 //! `tail` the number the next value gets), the sender and receiver counts,
-//! and a [`WaitList`] of receivers waiting for a value. A receiver keeps
+//! and a `WaitList` (`wait_list.rs`) of receivers waiting for a value. A receiver keeps
 //! the number of the next value it wants:
 //!
 //! * below `head`: the values it wanted were overwritten. It jumps to

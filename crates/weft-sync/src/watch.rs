@@ -5,7 +5,7 @@
 //! The value sits in an `RwLock` with a version number beside it (an
 //! atomic, bumped under the value's write lock, so a reader holding the
 //! read lock sees the version of the value it reads). A separate mutex
-//! holds the closed flag, the receiver count and a [`WaitList`] of
+//! holds the closed flag, the receiver count and a `WaitList` (`wait_list.rs`) of
 //! `changed()` futures.
 //!
 //! * A send writes the value and bumps the version (under the write lock),
