@@ -550,3 +550,14 @@ fn watch_send_without_receivers_returns_the_value() {
     let rt = rt();
     rt.block_on(within("closed", tx.closed()));
 }
+
+#[test]
+fn mpsc_weak_sender_does_not_keep_the_channel_open() {
+    let (tx, mut rx) = mpsc::channel::<u8>(1);
+    let weak = tx.downgrade();
+    weak.upgrade().unwrap().try_send(1).unwrap();
+    drop(tx);
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected));
+    assert!(weak.upgrade().is_none(), "a weak sender revived an ended channel");
+}

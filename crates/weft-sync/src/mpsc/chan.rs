@@ -88,6 +88,17 @@ impl<T> Chan<T> {
         lock(&self.state).senders += 1;
     }
 
+    /// A new sender from a weak one, unless every sender is gone (the
+    /// channel has ended for the receiver, and must stay ended).
+    pub(super) fn try_add_sender(&self) -> bool {
+        let mut s = lock(&self.state);
+        if s.senders == 0 {
+            return false;
+        }
+        s.senders += 1;
+        true
+    }
+
     pub(super) fn drop_sender(&self) {
         let waker = {
             let mut s = lock(&self.state);

@@ -28,8 +28,8 @@ mod bounded;
 mod chan;
 mod unbounded;
 
-pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender};
-pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender, WeakSender};
+pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 
 /// Runs one receive step under the cooperative budget: refuses when the
 /// budget is spent, keeps the unit only if the step completed.

@@ -105,6 +105,61 @@ impl<T> UnboundedSender<T> {
     }
 }
 
+/// A sender that does not keep the channel open: the receiver sees the
+/// end once every [`UnboundedSender`] is gone, weak ones or not.
+/// [`upgrade`](WeakUnboundedSender::upgrade) it to send.
+pub struct WeakUnboundedSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> UnboundedSender<T> {
+    /// A weak handle to this channel; see [`WeakUnboundedSender`].
+    ///
+    /// ```
+    /// let (tx, _rx) = weft::sync::mpsc::unbounded_channel::<u8>();
+    /// let weak = tx.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// drop(tx);
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakUnboundedSender<T> {
+        WeakUnboundedSender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> WeakUnboundedSender<T> {
+    /// A sender again, unless every sender is gone.
+    ///
+    /// ```
+    /// let (tx, _rx) = weft::sync::mpsc::unbounded_channel::<u8>();
+    /// let weak = tx.downgrade();
+    /// let tx2 = weak.upgrade().unwrap();
+    /// assert!(tx2.same_channel(&tx));
+    /// ```
+    pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
+        self.chan.try_add_sender().then(|| UnboundedSender {
+            chan: self.chan.clone(),
+        })
+    }
+}
+
+impl<T> Clone for WeakUnboundedSender<T> {
+    fn clone(&self) -> Self {
+        WeakUnboundedSender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for WeakUnboundedSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::WeakUnboundedSender")
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T> Clone for UnboundedSender<T> {
     fn clone(&self) -> Self {
         self.chan.add_sender();
