@@ -1,50 +1,63 @@
 //! The fair, batch-acquiring semaphore under `Semaphore`, `Mutex`,
 //! `RwLock`, `OnceCell` and the bounded `mpsc` channel.
 //!
+//! # State
+//!
+//! One atomic word holds the free permits (shifted left by two), a
+//! `QUEUED` bit and a `CLOSED` bit. A mutex holds the [`WaitList`] of
+//! acquirers. `QUEUED` is set exactly while the list is non-empty, and is
+//! only set or cleared by a holder of the mutex.
+//!
 //! # Rules
 //!
-//! All state (free permits, the closed flag, the [`WaitList`] of acquirers)
-//! sits under one mutex.
-//!
-//! 1. **FIFO.** An acquire takes permits at once only if nobody is queued
-//!    ahead of it. Otherwise it queues; released permits go to the front of
-//!    the queue first. The front waiter may be given permits a few at a time
+//! 1. **FIFO, with a fast path.** An acquire or release that finds
+//!    `QUEUED` clear works on the word alone (one compare-and-swap): with
+//!    nobody waiting, taking free permits or adding them cannot overtake
+//!    anyone. Once `QUEUED` is set, `try_acquire` fails and `release` takes
+//!    the mutex, so while anyone waits, the permits change only under the
+//!    mutex. The front waiter may be given permits a few at a time
 //!    (`assigned`) until it has all it asked for, so a large acquire (an
 //!    `RwLock` writer) is not starved by a stream of small ones.
-//! 2. **Hand-over is decided by the releaser.** A waiter whose request is
-//!    complete is unlinked and marked `granted` under the lock; its permits
-//!    are then its own, whether or not its future ever runs again.
-//! 3. **Cancellation gives back.** A future dropped while queued returns the
-//!    permits it was assigned; one dropped after it was granted (rule 2) but
-//!    before it saw it returns all of them. Both go through [`release`],
-//!    so they reach the next waiter: a permit is never lost.
-//! 4. **Close** wakes every queued waiter (they fail) and makes every later
-//!    acquire fail; permits already held stay valid.
+//! 2. **Queueing is one CAS.** An acquirer that cannot proceed takes the
+//!    mutex and, in one CAS on the word, sets `QUEUED` (taking what is free
+//!    if it becomes the front). A concurrent fast release either lands
+//!    before that CAS (which then fails and retries, seeing the permits) or
+//!    after it (it sees `QUEUED`, takes the mutex and hands its permits to
+//!    the queue). No permit is left free while someone waits for it.
+//! 3. **Hand-over is decided by the releaser.** A waiter whose request is
+//!    complete is unlinked and marked `granted` under the mutex; its
+//!    permits are then its own, whether or not its future ever runs again.
+//! 4. **Cancellation gives back.** A future dropped while queued returns
+//!    the permits it was assigned; one dropped after it was granted (rule
+//!    3) but before it saw it returns all of them. Both go to the queue
+//!    front first: a permit is never lost.
+//! 5. **Close** sets `CLOSED`, wakes every queued waiter (they fail) and
+//!    makes every later acquire fail; permits already held stay valid.
 //!
-//! Rule 3's second case is the race the loom model
-//! `sync_semaphore::cancel_while_permit_handed_over` checks.
-//!
-//! [`release`]: RawSemaphore::release
+//! Rule 2 and rule 4's second case are the races the loom models in
+//! `loom-tests/tests/sync_semaphore.rs` check.
 
 use std::task::{Context, Poll};
 
-use crate::sync::{lock, Mutex};
+use crate::sync::{lock, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::wait_list::{WaitList, Wakers};
 
 /// The largest number of permits a semaphore can hold (tokio's limit, so
-/// `usize::MAX >> 3`: sums of permits never overflow).
+/// `usize::MAX >> 3`: sums of permits never overflow the shifted word).
 pub(crate) const MAX_PERMITS: usize = usize::MAX >> 3;
+
+/// Someone waits in the list.
+const QUEUED: usize = 0b01;
+/// `close` was called.
+const CLOSED: usize = 0b10;
+/// Permits start at this bit.
+const SHIFT: u32 = 2;
 
 #[derive(Debug)]
 pub(crate) struct RawSemaphore {
-    state: Mutex<State>,
-}
-
-#[derive(Debug)]
-struct State {
-    permits: usize,
-    closed: bool,
-    waiters: WaitList<Want>,
+    /// `permits << SHIFT | QUEUED | CLOSED`.
+    word: AtomicUsize,
+    waiters: Mutex<WaitList<Want>>,
 }
 
 #[derive(Debug)]
@@ -65,6 +78,10 @@ pub(crate) enum TryAcquire {
     NoPermits,
 }
 
+fn permits(word: usize) -> usize {
+    word >> SHIFT
+}
+
 impl RawSemaphore {
     #[cfg(not(loom))]
     pub(crate) const fn new(permits: usize) -> Self {
@@ -73,44 +90,47 @@ impl RawSemaphore {
             "a weft::sync semaphore holds at most usize::MAX >> 3 permits"
         );
         RawSemaphore {
-            state: Mutex::new(State {
-                permits,
-                closed: false,
-                waiters: WaitList::new(),
-            }),
+            word: AtomicUsize::new(permits << SHIFT),
+            waiters: Mutex::new(WaitList::new()),
         }
     }
 
     #[cfg(loom)]
     pub(crate) fn new(permits: usize) -> Self {
         RawSemaphore {
-            state: Mutex::new(State {
-                permits,
-                closed: false,
-                waiters: WaitList::new(),
-            }),
+            word: AtomicUsize::new(permits << SHIFT),
+            waiters: Mutex::new(WaitList::new()),
         }
     }
 
     pub(crate) fn available_permits(&self) -> usize {
-        lock(&self.state).permits
+        permits(self.word.load(Ordering::Acquire))
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        lock(&self.state).closed
+        self.word.load(Ordering::Acquire) & CLOSED != 0
     }
 
-    /// Takes `n` permits now, if nobody is queued and they are free (rule 1).
+    /// Takes `n` permits now, if nobody is queued and they are free
+    /// (rule 1).
     pub(crate) fn try_acquire(&self, n: usize) -> Result<(), TryAcquire> {
-        let mut s = lock(&self.state);
-        if s.closed {
-            return Err(TryAcquire::Closed);
-        }
-        if s.waiters.is_empty() && s.permits >= n {
-            s.permits -= n;
-            Ok(())
-        } else {
-            Err(TryAcquire::NoPermits)
+        let mut cur = self.word.load(Ordering::Acquire);
+        loop {
+            if cur & CLOSED != 0 {
+                return Err(TryAcquire::Closed);
+            }
+            if cur & QUEUED != 0 || permits(cur) < n {
+                return Err(TryAcquire::NoPermits);
+            }
+            match self.word.compare_exchange_weak(
+                cur,
+                cur - (n << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(actual) => cur = actual,
+            }
         }
     }
 
@@ -123,39 +143,68 @@ impl RawSemaphore {
         if n == 0 {
             return;
         }
+        // Rule 1: with nobody queued, one CAS.
+        let mut cur = self.word.load(Ordering::Acquire);
+        while cur & QUEUED == 0 {
+            self.check_room(cur, n);
+            match self.word.compare_exchange_weak(
+                cur,
+                cur + (n << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
         let wakers = {
-            let mut s = lock(&self.state);
-            assert!(
-                s.permits + n <= MAX_PERMITS,
-                "weft::sync::Semaphore: adding {n} permits to {} exceeds the maximum of \
-                 usize::MAX >> 3",
-                s.permits
-            );
-            s.permits += n;
-            s.assign()
+            let mut list = lock(&self.waiters);
+            let cur = self.word.load(Ordering::Acquire);
+            self.check_room(cur, n);
+            self.word.fetch_add(n << SHIFT, Ordering::AcqRel);
+            self.assign(&mut list)
         };
         wakers.wake_all();
     }
 
-    /// Removes up to `n` free permits; returns how many were removed.
-    pub(crate) fn forget_permits(&self, n: usize) -> usize {
-        let mut s = lock(&self.state);
-        let k = n.min(s.permits);
-        s.permits -= k;
-        k
+    fn check_room(&self, word: usize, n: usize) {
+        assert!(
+            permits(word) + n <= MAX_PERMITS,
+            "weft::sync::Semaphore: adding {n} permits to {} exceeds the maximum of \
+             usize::MAX >> 3",
+            permits(word)
+        );
     }
 
-    /// Closes the semaphore (rule 4).
+    /// Removes up to `n` free permits; returns how many were removed.
+    pub(crate) fn forget_permits(&self, n: usize) -> usize {
+        let mut cur = self.word.load(Ordering::Acquire);
+        loop {
+            let k = n.min(permits(cur));
+            match self.word.compare_exchange_weak(
+                cur,
+                cur - (k << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return k,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Closes the semaphore (rule 5).
     pub(crate) fn close(&self) {
         let wakers = {
-            let mut s = lock(&self.state);
-            s.closed = true;
+            let mut list = lock(&self.waiters);
+            self.word.fetch_or(CLOSED, Ordering::AcqRel);
             let mut returned = 0;
-            let w = s.waiters.drain(|want| {
+            let w = list.drain(|want| {
                 returned += want.assigned;
                 want.assigned = 0;
             });
-            s.permits += returned;
+            self.word.fetch_add(returned << SHIFT, Ordering::AcqRel);
+            self.word.fetch_and(!QUEUED, Ordering::AcqRel);
             w
         };
         wakers.wake_all();
@@ -169,91 +218,113 @@ impl RawSemaphore {
         n: usize,
         key: &mut Option<usize>,
     ) -> Poll<Result<(), Closed>> {
-        let mut s = lock(&self.state);
-        match *key {
-            None => {
-                if s.closed {
-                    return Poll::Ready(Err(Closed));
-                }
-                if s.waiters.is_empty() && s.permits >= n {
-                    // Rule 1: nobody ahead of us.
-                    s.permits -= n;
-                    return Poll::Ready(Ok(()));
-                }
-                // Queue, taking what is free if we are the front.
-                let assigned = if s.waiters.is_empty() {
-                    std::mem::take(&mut s.permits)
-                } else {
-                    0
-                };
-                let want = Want {
-                    needed: n,
-                    assigned,
-                    granted: false,
-                };
-                *key = Some(s.waiters.push_back(want, Some(cx.waker())));
-                Poll::Pending
+        let Some(k) = *key else {
+            if n == 0 {
+                // Nothing to wait for (tokio's `acquire_many(0)` too).
+                return Poll::Ready(if self.is_closed() { Err(Closed) } else { Ok(()) });
             }
-            Some(k) => {
-                if s.waiters.get(k).data.granted {
-                    // Rule 2: the releaser made them ours.
-                    s.waiters.remove(k);
-                    *key = None;
-                    return Poll::Ready(Ok(()));
-                }
-                if s.closed {
-                    // Rule 4 (`close` already took back what was assigned).
-                    s.waiters.remove(k);
-                    *key = None;
-                    return Poll::Ready(Err(Closed));
-                }
-                s.waiters.set_waker(k, cx);
-                Poll::Pending
+            // The fast path first (rule 1).
+            match self.try_acquire(n) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(TryAcquire::Closed) => return Poll::Ready(Err(Closed)),
+                Err(TryAcquire::NoPermits) => {}
             }
+            return self.queue(cx, n, key);
+        };
+        let mut list = lock(&self.waiters);
+        if list.get(k).data.granted {
+            // Rule 3: the releaser made them ours.
+            list.remove(k);
+            *key = None;
+            return Poll::Ready(Ok(()));
         }
+        if self.is_closed() {
+            // Rule 5 (`close` already took back what was assigned).
+            list.remove(k);
+            *key = None;
+            return Poll::Ready(Err(Closed));
+        }
+        list.set_waker(k, cx);
+        Poll::Pending
     }
 
-    /// Drops the acquire queued at `key` (rule 3).
+    /// The slow path of a first poll: queue (rule 2), unless the permits
+    /// came free meanwhile.
+    fn queue(&self, cx: &mut Context<'_>, n: usize, key: &mut Option<usize>) -> Poll<Result<(), Closed>> {
+        let mut list = lock(&self.waiters);
+        let mut cur = self.word.load(Ordering::Acquire);
+        let assigned = loop {
+            if cur & CLOSED != 0 {
+                return Poll::Ready(Err(Closed));
+            }
+            let (next, assigned) = if cur & QUEUED != 0 {
+                // Behind others: nothing is free for us (rule 1).
+                break 0;
+            } else if permits(cur) >= n {
+                (cur - (n << SHIFT), None)
+            } else {
+                // We become the front: take what is free, and mark the
+                // queue non-empty in the same CAS.
+                ((cur - (permits(cur) << SHIFT)) | QUEUED, Some(permits(cur)))
+            };
+            match self
+                .word
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => match assigned {
+                    None => return Poll::Ready(Ok(())),
+                    Some(a) => break a,
+                },
+                Err(actual) => cur = actual,
+            }
+        };
+        let want = Want {
+            needed: n,
+            assigned,
+            granted: false,
+        };
+        *key = Some(list.push_back(want, Some(cx.waker())));
+        Poll::Pending
+    }
+
+    /// Drops the acquire queued at `key` (rule 4).
     pub(crate) fn cancel(&self, key: usize) {
         let wakers = {
-            let mut s = lock(&self.state);
-            let want = s.waiters.remove(key);
-            // Granted (rule 2): it was assigned all it needed; queued: part
+            let mut list = lock(&self.waiters);
+            let want = list.remove(key);
+            // Granted (rule 3): it was assigned all it needed; queued: part
             // of it. Either way, what it was assigned goes back.
-            let back = want.assigned;
-            if back == 0 {
-                return;
-            }
-            s.permits += back;
-            s.assign()
+            self.word.fetch_add(want.assigned << SHIFT, Ordering::AcqRel);
+            self.assign(&mut list)
         };
         wakers.wake_all();
     }
-}
 
-impl State {
-    /// Hands free permits to the queue front until one runs out (rule 1,
-    /// rule 2); returns the wakers of the waiters it completed.
-    fn assign(&mut self) -> Wakers {
+    /// Hands free permits to the queue front until they run out or the
+    /// queue does (rules 1 and 3), clearing `QUEUED` once it is empty.
+    /// Returns the wakers of the waiters it completed.
+    fn assign(&self, list: &mut MutexGuard<'_, WaitList<Want>>) -> Wakers {
         let mut wakers = Wakers::new();
-        while self.permits > 0 {
-            let Some(front) = self.waiters.front() else {
-                break;
-            };
-            let node = self.waiters.get_mut(front);
-            let want = &mut node.data;
-            let give = (want.needed - want.assigned).min(self.permits);
+        while let Some(front) = list.front() {
+            // With `QUEUED` set, only mutex holders change the permits.
+            let free = permits(self.word.load(Ordering::Acquire));
+            if free == 0 {
+                return wakers;
+            }
+            let want = &mut list.get_mut(front).data;
+            let give = (want.needed - want.assigned).min(free);
             want.assigned += give;
-            self.permits -= give;
+            self.word.fetch_sub(give << SHIFT, Ordering::AcqRel);
             if want.assigned < want.needed {
-                break;
+                return wakers;
             }
             want.granted = true;
-            self.waiters.pop_front();
-            if let Some(w) = self.waiters.take_waker(front) {
+            list.pop_front();
+            if let Some(w) = list.take_waker(front) {
                 wakers.push(w);
             }
         }
+        self.word.fetch_and(!QUEUED, Ordering::AcqRel);
         wakers
     }
 }

@@ -56,11 +56,6 @@ impl<T> WaitList<T> {
         }
     }
 
-    /// `true` if no waiter is linked.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.head.is_none()
-    }
-
     /// Links a new waiter at the back; returns its key.
     pub(crate) fn push_back(&mut self, data: T, waker: Option<&Waker>) -> usize {
         let key = self.slab.insert(Node {
@@ -224,7 +219,7 @@ mod tests {
         assert_eq!(l.pop_front(), Some(a));
         assert_eq!(l.pop_front(), Some(c));
         assert_eq!(l.pop_front(), None);
-        assert!(l.is_empty());
+        assert_eq!(l.front(), None);
         // Slots stay until their owner frees them.
         assert_eq!(l.remove(a), 'a');
         assert_eq!(l.remove(b), 'b');
@@ -242,6 +237,6 @@ mod tests {
         let d = l.push_back(4, None);
         assert_eq!(l.pop_front(), Some(a));
         assert_eq!(l.pop_front(), Some(d));
-        assert!(l.is_empty());
+        assert_eq!(l.front(), None);
     }
 }
