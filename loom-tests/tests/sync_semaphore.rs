@@ -17,7 +17,10 @@
 //! all it asked for even if it was not granted (both fail, permits
 //! counted twice); a cancel that returns the permits without handing them
 //! to the queue (`cancelled_acquire_...` deadlocks, the next waiter never
-//! served).
+//! served); a release that takes the one-CAS path although someone is
+//! queued (`cancelled_acquire_...` deadlocks: the permit sits free while
+//! the waiter sleeps); queueing with a plain store instead of a CAS, so a
+//! concurrent fast release is overwritten (both fail).
 #![cfg(loom)]
 
 mod sync_support;
