@@ -492,3 +492,84 @@ fn once_cell_set_during_init_says_so() {
     assert!(err.is_initializing_err());
     assert!(err.to_string().contains("being initialised"), "{err}");
 }
+
+/// Polls `f` once inside the task; drops it if it is not ready (a
+/// cancellation at a random point of the protocol).
+async fn poll_once_or_cancel<F: Future>(f: F) -> Option<F::Output> {
+    let mut f = pin!(f);
+    match std::future::poll_fn(|cx| Poll::Ready(f.as_mut().poll(cx))).await {
+        Poll::Ready(v) => Some(v),
+        Poll::Pending => None,
+    }
+}
+
+#[test]
+fn semaphore_never_over_grants_under_contention_and_cancellation() {
+    const PERMITS: usize = 3;
+    let rt = rt();
+    rt.block_on(async {
+        let sem = Arc::new(Semaphore::new(PERMITS));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let hs: Vec<_> = (0..16u32)
+            .map(|t| {
+                let (sem, inside) = (sem.clone(), inside.clone());
+                weft::spawn(async move {
+                    for i in 0..2_000u32 {
+                        let k = 1 + (t + i) % PERMITS as u32;
+                        let permit = if (t + i) % 5 == 0 {
+                            // Sometimes give up at once, mid-queue.
+                            match poll_once_or_cancel(sem.acquire_many(k)).await {
+                                Some(p) => p.unwrap(),
+                                None => continue,
+                            }
+                        } else {
+                            sem.acquire_many(k).await.unwrap()
+                        };
+                        let now = inside.fetch_add(k as usize, Ordering::SeqCst) + k as usize;
+                        assert!(now <= PERMITS, "{now} permits held of {PERMITS}");
+                        if i % 7 == 0 {
+                            weft::task::yield_now().await;
+                        }
+                        inside.fetch_sub(k as usize, Ordering::SeqCst);
+                        drop(permit);
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            within("stress task", h).await.unwrap();
+        }
+        assert_eq!(sem.available_permits(), PERMITS, "permits lost or made up");
+    });
+}
+
+#[test]
+fn rwlock_readers_never_see_a_writer_under_contention() {
+    let rt = rt();
+    rt.block_on(async {
+        let lock = Arc::new(RwLock::new((0u64, 0u64)));
+        let hs: Vec<_> = (0..8u32)
+            .map(|t| {
+                let lock = lock.clone();
+                weft::spawn(async move {
+                    for i in 0..1_000u32 {
+                        if (t + i) % 4 == 0 {
+                            let mut w = lock.write().await;
+                            w.0 += 1;
+                            weft::task::yield_now().await;
+                            w.1 += 1;
+                        } else {
+                            let r = lock.read().await;
+                            assert_eq!(r.0, r.1, "a reader saw a write half done");
+                        }
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            within("stress task", h).await.unwrap();
+        }
+        let g = lock.read().await;
+        assert_eq!(g.0, 2_000);
+    });
+}
