@@ -22,7 +22,8 @@
 //! (`weft_task::coop`). Once the budget is spent the operation returns
 //! `Pending` and the task goes to the back of the queue, so a task looping
 //! on an always-ready channel still lets its neighbours and the timers run.
-//! `try_*` methods and `Notify` do not spend budget (tokio's rule too).
+//! `try_*` methods, `Notify`, `Barrier` and the `closed()` waits do not
+//! spend budget: they are waits for an event, not receives.
 //!
 //! # Built, not wrapped
 //!
@@ -47,9 +48,14 @@
 //! One waiter list serves every primitive (`wait_list.rs`): a slab-based
 //! FIFO of wakers under the primitive's mutex, where each waiting future
 //! owns its slot and the notifier only unlinks it, so cancellation is a
-//! slot removal and a permit or notification handed to a dropped future is
-//! passed on. A mutex per primitive costs an uncontended lock per
-//! operation; the benches compare that with tokio's lock-free paths.
+//! slot removal, and a permit or notification handed to a dropped future
+//! is passed on. The semaphore under `Mutex`, `RwLock`, `OnceCell` and the
+//! bounded `mpsc` keeps its permits in an atomic word beside the list
+//! (`raw_semaphore.rs`): with nobody queued, an acquire or a release is one
+//! compare-and-swap, and the list's mutex is taken only to queue or to hand
+//! permits over. The channels keep their queue under one mutex each.
+//!
+//! The measured result is in `BENCHMARKS.md` (section "weft::sync").
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
