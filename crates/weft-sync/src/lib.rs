@@ -55,7 +55,10 @@
 //! compare-and-swap, and the list's mutex is taken only to queue or to hand
 //! permits over. The channels keep their queue under one mutex each.
 //!
-//! The measured result is in `BENCHMARKS.md` (section "weft::sync").
+//! Measured (`BENCHMARKS.md`, section 5): faster than async-channel and
+//! async-lock on every workload of the bench (1.2x to 3.5x), at or below
+//! tokio on mpsc, Mutex and Semaphore, and still slower than tokio on the
+//! oneshot round trip (1.6x) and the broadcast fan-out (1.2x).
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
