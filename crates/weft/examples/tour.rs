@@ -14,12 +14,13 @@
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use weft::io::{AsyncReadExt, AsyncWriteExt};
 use weft::net::{TcpListener, TcpStream};
+use weft::sync::watch;
 use weft::time::sleep;
 use weft::Runtime;
 
@@ -37,9 +38,9 @@ fn main() -> io::Result<()> {
 
     rt.block_on(hello_world());
     let conns = connection_budget();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let addr = rt.block_on(start_echo_server(accepted.clone()))?;
-    let clients = rt.block_on(connect_all(addr, conns, &accepted))?;
+    let (count_accepted, accepted) = watch::channel(0usize);
+    let addr = rt.block_on(start_echo_server(count_accepted))?;
+    let clients = rt.block_on(connect_all(addr, conns, accepted))?;
 
     println!("\n-- 2. {conns} concurrent echo connections over loopback");
     let (clients, quiet) = rt.block_on(echo_phase(clients))?;
@@ -126,14 +127,15 @@ fn connection_budget() -> usize {
     fit.min(CONNECTIONS)
 }
 
-async fn start_echo_server(accepted: Arc<AtomicUsize>) -> io::Result<SocketAddr> {
+/// `accepted` counts the connections accepted so far, for `connect_all`.
+async fn start_echo_server(accepted: watch::Sender<usize>) -> io::Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     weft::spawn(async move {
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
-                    accepted.fetch_add(1, Ordering::Relaxed);
+                    accepted.send_modify(|n| *n += 1);
                     weft::spawn(echo(stream));
                 }
                 Err(e) => {
@@ -166,7 +168,11 @@ async fn echo(mut stream: TcpStream) {
 /// holds more than one wave (an overflowing backlog with SYN cookies can
 /// leave a client "connected" to nothing), and the phases measure echo
 /// latency, not the accept backlog.
-async fn connect_all(addr: SocketAddr, n: usize, accepted: &AtomicUsize) -> io::Result<Vec<TcpStream>> {
+async fn connect_all(
+    addr: SocketAddr,
+    n: usize,
+    mut accepted: watch::Receiver<usize>,
+) -> io::Result<Vec<TcpStream>> {
     const WAVE: usize = 250;
     let mut clients = Vec::with_capacity(n);
     while clients.len() < n {
@@ -178,19 +184,16 @@ async fn connect_all(addr: SocketAddr, n: usize, accepted: &AtomicUsize) -> io::
             s.set_nodelay(true)?;
             clients.push(s);
         }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while accepted.load(Ordering::Relaxed) < clients.len() {
-            if Instant::now() > deadline {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "the server accepted {} of {} connections within 30 s",
-                        accepted.load(Ordering::Relaxed),
-                        clients.len()
-                    ),
-                ));
-            }
-            sleep(Duration::from_millis(1)).await;
+        let want = clients.len();
+        let all_in = weft::time::timeout(Duration::from_secs(30), accepted.wait_for(|n| *n >= want));
+        if !matches!(all_in.await, Ok(Ok(_))) {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the server accepted {} of {want} connections within 30 s",
+                    *accepted.borrow()
+                ),
+            ));
         }
     }
     Ok(clients)

@@ -152,6 +152,12 @@ pub mod guide {
     }
 }
 
+/// Channels, locks and other synchronisation for tasks: `mpsc`,
+/// `oneshot`, `broadcast`, `watch`, `Mutex`, `RwLock`, `Semaphore`,
+/// `Notify`, `Barrier`, `OnceCell`, with tokio's names. Every receive and
+/// acquire spends the task's cooperative budget.
+pub use weft_sync as sync;
+
 pub mod blocking {
     //! Pools for blocking and CPU-bound work.
     //!

@@ -1,0 +1,495 @@
+//! A multi-producer, multi-consumer channel where every receiver sees every
+//! value: [`channel`].
+//!
+//! # Protocol
+//!
+//! One mutex holds a ring of the last `capacity` values, each numbered by
+//! its position in the stream (`head` is the number of the oldest one kept,
+//! `tail` the number the next value gets), the sender and receiver counts,
+//! and a `WaitList` (`wait_list.rs`) of receivers waiting for a value. A receiver keeps
+//! the number of the next value it wants:
+//!
+//! * below `head`: the values it wanted were overwritten. It jumps to
+//!   `head` and returns `Lagged(skipped)`; the next `recv` returns the
+//!   oldest value kept.
+//! * below `tail`: it clones that value.
+//! * at `tail`: it waits (or sees `Closed` once every sender is gone).
+//!
+//! A send pushes (dropping the oldest value once the ring is full) and
+//! wakes every waiting receiver, all under the lock but the wakes. As in
+//! tokio, the capacity is rounded up to a power of two, so `Lagged` counts
+//! match tokio's.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::sync::{lock, Arc, Mutex};
+use crate::wait_list::WaitList;
+
+pub mod error {
+    //! `broadcast` errors.
+    use std::fmt;
+
+    /// No receiver exists; the value comes back in `.0`.
+    #[derive(PartialEq, Eq, Clone, Copy)]
+    pub struct SendError<T>(pub T);
+
+    /// Why `recv` returned no value.
+    #[derive(Debug, PartialEq, Eq, Clone, Copy)]
+    pub enum RecvError {
+        /// Every sender is gone and this receiver has seen every value.
+        Closed,
+        /// The receiver fell behind: this many values were overwritten
+        /// before it read them. The next `recv` returns the oldest kept.
+        Lagged(u64),
+    }
+
+    /// Why `try_recv` returned no value.
+    #[derive(Debug, PartialEq, Eq, Clone, Copy)]
+    pub enum TryRecvError {
+        /// No new value now; senders remain.
+        Empty,
+        /// Every sender is gone and this receiver has seen every value.
+        Closed,
+        /// The receiver fell behind by this many values (see
+        /// [`RecvError::Lagged`]).
+        Lagged(u64),
+    }
+
+    impl<T> fmt::Debug for SendError<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("SendError").finish_non_exhaustive()
+        }
+    }
+    impl<T> fmt::Display for SendError<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("the broadcast channel has no receivers; the value was not sent")
+        }
+    }
+    impl<T> std::error::Error for SendError<T> {}
+
+    impl fmt::Display for RecvError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                RecvError::Closed => {
+                    f.write_str("every broadcast sender is gone and all values were received")
+                }
+                RecvError::Lagged(n) => write!(
+                    f,
+                    "the receiver lagged behind: {n} values were overwritten before it read them"
+                ),
+            }
+        }
+    }
+    impl std::error::Error for RecvError {}
+
+    impl fmt::Display for TryRecvError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                TryRecvError::Empty => f.write_str("no new value on the broadcast channel now"),
+                TryRecvError::Closed => {
+                    f.write_str("every broadcast sender is gone and all values were received")
+                }
+                TryRecvError::Lagged(n) => write!(
+                    f,
+                    "the receiver lagged behind: {n} values were overwritten before it read them"
+                ),
+            }
+        }
+    }
+    impl std::error::Error for TryRecvError {}
+}
+
+use error::{RecvError, SendError, TryRecvError};
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    capacity: usize,
+}
+
+struct State<T> {
+    ring: VecDeque<T>,
+    /// Stream number of `ring[0]`.
+    head: u64,
+    senders: usize,
+    receivers: usize,
+    waiters: WaitList<()>,
+}
+
+impl<T> State<T> {
+    fn tail(&self) -> u64 {
+        self.head + self.ring.len() as u64
+    }
+}
+
+/// Sends values to every [`Receiver`]; clone it for more producers.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// Receives every value sent after it was created (or resubscribed).
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    next: u64,
+}
+
+/// A broadcast channel keeping the last `capacity` values (rounded up to a
+/// power of two) for receivers that fall behind.
+///
+/// # Panics
+///
+/// If `capacity` is 0 or larger than `usize::MAX / 2`.
+///
+/// ```
+/// let rt = weft::Runtime::new()?;
+/// rt.block_on(async {
+///     let (tx, mut rx1) = weft::sync::broadcast::channel(16);
+///     let mut rx2 = tx.subscribe();
+///     tx.send(10).unwrap();
+///     assert_eq!(rx1.recv().await, Ok(10));
+///     assert_eq!(rx2.recv().await, Ok(10));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(
+        capacity > 0,
+        "weft::sync::broadcast::channel: the capacity must be at least 1 (got 0)"
+    );
+    assert!(
+        capacity <= usize::MAX >> 1,
+        "weft::sync::broadcast::channel: a capacity of {capacity} exceeds usize::MAX / 2"
+    );
+    let capacity = capacity.next_power_of_two();
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            ring: VecDeque::with_capacity(capacity),
+            head: 0,
+            senders: 1,
+            receivers: 1,
+            waiters: WaitList::new(),
+        }),
+        capacity,
+    });
+    (
+        Sender {
+            shared: shared.clone(),
+        },
+        Receiver { shared, next: 0 },
+    )
+}
+
+impl<T> Sender<T> {
+    /// Sends `value` to every receiver; returns how many there are, or
+    /// gives the value back if there are none.
+    ///
+    /// ```
+    /// let (tx, rx) = weft::sync::broadcast::channel(2);
+    /// assert_eq!(tx.send(1).unwrap(), 1);
+    /// drop(rx);
+    /// assert_eq!(tx.send(2).unwrap_err().0, 2);
+    /// ```
+    pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
+        let (receivers, wakers, dropped) = {
+            let mut s = lock(&self.shared.state);
+            if s.receivers == 0 {
+                return Err(SendError(value));
+            }
+            let dropped = if s.ring.len() == self.shared.capacity {
+                s.head += 1;
+                s.ring.pop_front()
+            } else {
+                None
+            };
+            s.ring.push_back(value);
+            (s.receivers, s.waiters.drain(|_| ()), dropped)
+        };
+        drop(dropped);
+        wakers.wake_all();
+        Ok(receivers)
+    }
+
+    /// A new receiver that sees the values sent from now on.
+    ///
+    /// ```
+    /// let (tx, _rx) = weft::sync::broadcast::channel(2);
+    /// tx.send(1).unwrap();
+    /// let mut late = tx.subscribe();
+    /// assert!(late.try_recv().is_err());
+    /// ```
+    pub fn subscribe(&self) -> Receiver<T> {
+        let mut s = lock(&self.shared.state);
+        s.receivers += 1;
+        Receiver {
+            shared: self.shared.clone(),
+            next: s.tail(),
+        }
+    }
+
+    /// Receivers alive now.
+    ///
+    /// ```
+    /// let (tx, _rx) = weft::sync::broadcast::channel::<()>(2);
+    /// let _rx2 = tx.subscribe();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        lock(&self.shared.state).receivers
+    }
+
+    /// Values kept in the channel now (those some receiver may still read).
+    ///
+    /// ```
+    /// let (tx, _rx) = weft::sync::broadcast::channel(4);
+    /// tx.send(()).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        lock(&self.shared.state).ring.len()
+    }
+
+    /// `true` if no value is kept.
+    ///
+    /// ```
+    /// let (tx, _rx) = weft::sync::broadcast::channel::<()>(4);
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `true` if both senders feed the same channel.
+    ///
+    /// ```
+    /// let (tx, _rx) = weft::sync::broadcast::channel::<()>(1);
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        lock(&self.shared.state).senders += 1;
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let wakers = {
+            let mut s = lock(&self.shared.state);
+            s.senders -= 1;
+            if s.senders > 0 {
+                return;
+            }
+            s.waiters.drain(|_| ())
+        };
+        wakers.wake_all();
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("broadcast::Sender").finish_non_exhaustive()
+    }
+}
+
+impl<T: Clone> Receiver<T> {
+    /// One receive step under the lock; `None`: nothing yet, senders remain.
+    fn step(&mut self, s: &State<T>) -> Option<Result<T, TryRecvError>> {
+        if self.next < s.head {
+            let skipped = s.head - self.next;
+            self.next = s.head;
+            return Some(Err(TryRecvError::Lagged(skipped)));
+        }
+        if self.next < s.tail() {
+            let v = s.ring[(self.next - s.head) as usize].clone();
+            self.next += 1;
+            return Some(Ok(v));
+        }
+        if s.senders == 0 {
+            return Some(Err(TryRecvError::Closed));
+        }
+        None
+    }
+
+    /// Waits for the next value.
+    ///
+    /// Spends a unit of the task's cooperative budget. Cancel-safe: the
+    /// receiver's place in the stream moves only when a value is returned.
+    ///
+    /// ```
+    /// use weft::sync::broadcast::{channel, error::RecvError};
+    /// let rt = weft::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (tx, mut rx) = channel(2);
+    ///     for i in 0..3 { tx.send(i).unwrap(); }
+    ///     assert_eq!(rx.recv().await, Err(RecvError::Lagged(1)));
+    ///     assert_eq!(rx.recv().await, Ok(1));
+    ///     assert_eq!(rx.recv().await, Ok(2));
+    ///     drop(tx);
+    ///     assert_eq!(rx.recv().await, Err(RecvError::Closed));
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn recv(&mut self) -> Result<T, RecvError> {
+        Recv { rx: self, key: None }.await
+    }
+
+    /// The next value if there is one now.
+    ///
+    /// ```
+    /// use weft::sync::broadcast::{channel, error::TryRecvError};
+    /// let (tx, mut rx) = channel(2);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let shared = self.shared.clone();
+        let s = lock(&shared.state);
+        self.step(&s).unwrap_or(Err(TryRecvError::Empty))
+    }
+
+    /// Blocks the thread until the next value: for plain threads.
+    ///
+    /// # Panics
+    ///
+    /// Inside an async context (a weft task or worker thread).
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft::sync::broadcast::channel(2);
+    /// std::thread::spawn(move || tx.send(1).unwrap());
+    /// assert_eq!(rx.blocking_recv(), Ok(1));
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
+        crate::blocking::block_on("broadcast::Receiver::blocking_recv", "recv().await", self.recv())
+    }
+}
+
+impl<T> Receiver<T> {
+    /// A new receiver that sees the values sent from now on.
+    ///
+    /// ```
+    /// let (tx, rx) = weft::sync::broadcast::channel::<u8>(2);
+    /// let rx2 = rx.resubscribe();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// # drop(rx2);
+    /// ```
+    pub fn resubscribe(&self) -> Self {
+        let mut s = lock(&self.shared.state);
+        s.receivers += 1;
+        Receiver {
+            shared: self.shared.clone(),
+            next: s.tail(),
+        }
+    }
+
+    /// Values this receiver has not read yet (kept ones only).
+    ///
+    /// ```
+    /// let (tx, rx) = weft::sync::broadcast::channel(4);
+    /// tx.send(()).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        let s = lock(&self.shared.state);
+        (s.tail() - self.next.max(s.head)) as usize
+    }
+
+    /// `true` if this receiver has read every kept value.
+    ///
+    /// ```
+    /// let (_tx, rx) = weft::sync::broadcast::channel::<()>(4);
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `true` once every sender is gone.
+    ///
+    /// ```
+    /// let (tx, rx) = weft::sync::broadcast::channel::<()>(4);
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        lock(&self.shared.state).senders == 0
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        lock(&self.shared.state).receivers -= 1;
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("broadcast::Receiver")
+            .field("next", &self.next)
+            .finish()
+    }
+}
+
+/// The `recv` future: queued in the wait list while nothing is new.
+struct Recv<'a, T> {
+    rx: &'a mut Receiver<T>,
+    key: Option<usize>,
+}
+
+impl<T: Clone> Future for Recv<'_, T> {
+    type Output = Result<T, RecvError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Poll::Ready(coop) = weft_task::coop::poll_proceed(cx) else {
+            return Poll::Pending;
+        };
+        let this = &mut *self;
+        let shared = this.rx.shared.clone();
+        let mut s = lock(&shared.state);
+        // A value clone is user code, but it cannot reach this lock.
+        match this.rx.step(&s) {
+            Some(out) => {
+                if let Some(k) = this.key.take() {
+                    s.waiters.remove(k);
+                }
+                drop(s);
+                coop.made_progress();
+                Poll::Ready(out.map_err(|e| match e {
+                    TryRecvError::Lagged(n) => RecvError::Lagged(n),
+                    TryRecvError::Closed | TryRecvError::Empty => RecvError::Closed,
+                }))
+            }
+            None => {
+                match this.key {
+                    Some(k) if s.waiters.is_linked(k) => s.waiters.set_waker(k, cx),
+                    Some(k) => {
+                        // Woken by a send that did not concern us (already
+                        // read): queue again.
+                        s.waiters.remove(k);
+                        this.key = Some(s.waiters.push_back((), Some(cx.waker())));
+                    }
+                    None => this.key = Some(s.waiters.push_back((), Some(cx.waker()))),
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> Drop for Recv<'_, T> {
+    fn drop(&mut self) {
+        if let Some(k) = self.key.take() {
+            lock(&self.rx.shared.state).waiters.remove(k);
+        }
+    }
+}

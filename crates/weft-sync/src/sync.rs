@@ -1,0 +1,35 @@
+//! The one place where locks, atomics and `Arc` come from: std normally,
+//! loom under `cfg(loom)`, so the models in `loom-tests/tests/sync_*.rs`
+//! check the real waiter lists.
+//!
+//! The data cells of `Mutex` and `RwLock` are plain `std::cell::UnsafeCell`
+//! in both builds: who may touch them is decided by the semaphore, which is
+//! what the models check.
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(loom)]
+pub(crate) use loom::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// Locks `m`, ignoring poisoning: every critical section in this crate
+/// leaves its data consistent before anything that can panic (wakers and
+/// user code always run outside the lock).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Read-locks `l`, ignoring poisoning (a panicking `send_modify` closure
+/// leaves a value the user wrote; the channel itself stays consistent).
+pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Write-locks `l`, ignoring poisoning; see [`read`].
+pub(crate) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,98 @@
+//! A task draining an always-ready channel does not hold back its
+//! neighbours: every receive spends the cooperative budget.
+//!
+//! Without the budget, the drainer below never returns `Pending`: on a
+//! 1-worker runtime the timer task waits for all 10 million items, which
+//! takes seconds. With it, the drainer yields every 128 items and the 10 ms
+//! timer fires within a few ms of its deadline. The bound (500 ms) is loose
+//! enough never to fail on a slow machine and tight enough to fail on the
+//! bug.
+//!
+//! Handoff is off: with it, the monitor would move the stuck worker's
+//! queue to another thread after 10 ms and hide a missing budget.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const ITEMS: u64 = 10_000_000;
+
+fn one_worker() -> weft::Runtime {
+    weft::Builder::new_multi_thread()
+        .worker_threads(1)
+        .handoff(None)
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn draining_an_always_ready_mpsc_does_not_hold_back_a_timer() {
+    let rt = one_worker();
+    let late = rt.block_on(async {
+        let stop = Arc::new(AtomicBool::new(false));
+        let timer = {
+            let stop = stop.clone();
+            weft::spawn(async move {
+                let start = Instant::now();
+                weft::time::sleep(Duration::from_millis(10)).await;
+                let elapsed = start.elapsed();
+                stop.store(true, Ordering::SeqCst);
+                elapsed
+            })
+        };
+        let drainer = {
+            let stop = stop.clone();
+            weft::spawn(async move {
+                let (tx, mut rx) = weft::sync::mpsc::unbounded_channel();
+                let mut n = 0;
+                while n < ITEMS && !stop.load(Ordering::SeqCst) {
+                    // Always ready: the value is there before we ask.
+                    tx.send(n).unwrap();
+                    assert_eq!(rx.recv().await, Some(n));
+                    n += 1;
+                }
+                n
+            })
+        };
+        let elapsed = timer.await.unwrap();
+        let drained = drainer.await.unwrap();
+        (elapsed, drained)
+    });
+    let (elapsed, drained) = late;
+    eprintln!("10 ms timer beside an always-ready mpsc: fired after {elapsed:?} ({drained} items drained)");
+    assert!(
+        elapsed < Duration::from_millis(500),
+        "a 10 ms timer fired after {elapsed:?}: the drainer ({drained} items) held the worker"
+    );
+}
+
+#[test]
+fn draining_a_full_bounded_mpsc_does_not_hold_back_a_timer() {
+    let rt = one_worker();
+    let elapsed = rt.block_on(async {
+        let stop = Arc::new(AtomicBool::new(false));
+        let timer = {
+            let stop = stop.clone();
+            weft::spawn(async move {
+                let start = Instant::now();
+                weft::time::sleep(Duration::from_millis(10)).await;
+                stop.store(true, Ordering::SeqCst);
+                start.elapsed()
+            })
+        };
+        weft::spawn(async move {
+            let (tx, mut rx) = weft::sync::mpsc::channel(1);
+            let mut n = 0;
+            while n < ITEMS && !stop.load(Ordering::SeqCst) {
+                tx.send(n).await.unwrap();
+                rx.recv().await.unwrap();
+                n += 1;
+            }
+        });
+        timer.await.unwrap()
+    });
+    assert!(
+        elapsed < Duration::from_millis(500),
+        "a 10 ms timer fired after {elapsed:?}: the drainer held the worker"
+    );
+}
