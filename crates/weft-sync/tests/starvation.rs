@@ -27,7 +27,16 @@ fn one_worker() -> weft::Runtime {
 
 #[test]
 fn draining_an_always_ready_mpsc_does_not_hold_back_a_timer() {
-    let rt = one_worker();
+    drain_beside_a_timer(one_worker());
+}
+
+/// The same on a current-thread runtime: there is no other thread at all.
+#[test]
+fn draining_an_always_ready_mpsc_on_a_current_thread_runtime_does_not_hold_back_a_timer() {
+    drain_beside_a_timer(weft::Builder::new_current_thread().build().expect("runtime"));
+}
+
+fn drain_beside_a_timer(rt: weft::Runtime) {
     let late = rt.block_on(async {
         let stop = Arc::new(AtomicBool::new(false));
         let timer = {
