@@ -11,7 +11,8 @@
 //!    the echo keeps serving: the async workers never stall.
 //! 4. Never block the loop: the same hashing run *inside* tasks on a
 //!    2-worker runtime, with automatic handoff off (the tickers beside it
-//!    stall) and on (they do not), and on a pool beside it.
+//!    stall) and on (they do not), and on pools beside it
+//!    (`run_in_executor`, `spawn_blocking`).
 //! 5. The runtime's metrics.
 
 use std::hash::{BuildHasher, Hasher};
@@ -344,8 +345,11 @@ async fn echo_with_hashing(clients: Vec<TcpStream>) -> io::Result<(Vec<TcpStream
 enum HashOn {
     /// Inside a task: the hashing holds its worker for the whole job.
     Task,
-    /// On a thread pool through `run_in_executor`: no worker is held.
+    /// On a thread pool of ours through `run_in_executor`: no worker is
+    /// held.
     Pool,
+    /// On the runtime's blocking pool through `spawn_blocking`.
+    Blocking,
 }
 
 /// Section 4: the same hashing, run inside tasks with handoff off and on,
@@ -364,17 +368,22 @@ fn never_block_the_loop() -> io::Result<()> {
             Some(weft::runtime::DEFAULT_HANDOFF),
             HashOn::Pool,
         ),
+        (
+            "on the blocking pool, weft::spawn_blocking",
+            Some(weft::runtime::DEFAULT_HANDOFF),
+            HashOn::Blocking,
+        ),
     ];
     for (what, handoff, on) in runs {
         let (worst, handoffs) = hashing_beside_tickers(handoff, on)?;
         println!(
-            "hashing {what:<36} worst ticker lateness {:>6.1} ms, metrics().handoffs() = {handoffs}",
+            "hashing {what:<42} worst ticker lateness {:>6.1} ms, metrics().handoffs() = {handoffs}",
             worst.as_secs_f64() * 1e3
         );
     }
+    println!("(without handoff every worker is inside a hashing poll and nobody fires the timers;");
     println!(
-        "(without handoff every worker is inside a hashing poll and nobody fires the timers; with it, \
-         a worker stuck past {:?} moves to a fresh thread; run_in_executor never holds a worker)",
+        " with it, a worker stuck past {:?} moves to a fresh thread; the pools never hold a worker)",
         weft::runtime::DEFAULT_HANDOFF
     );
     Ok(())
@@ -416,6 +425,7 @@ fn hashing_beside_tickers(handoff: Option<Duration>, on: HashOn) -> io::Result<(
             .map(|_| match on {
                 HashOn::Task => weft::spawn(async { hash_for(HASH_MS) }),
                 HashOn::Pool => weft::run_in_executor(&pool, || hash_for(HASH_MS)),
+                HashOn::Blocking => weft::spawn_blocking(|| hash_for(HASH_MS)),
             })
             .collect();
         for j in jobs {
