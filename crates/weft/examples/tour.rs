@@ -9,7 +9,11 @@
 //!    in one process, with requests per second and p50/p99 latency.
 //! 3. CPU-bound hashing pushed to a thread pool with `run_in_executor` while
 //!    the echo keeps serving: the async workers never stall.
-//! 4. The runtime's metrics.
+//! 4. Never block the loop: the same hashing run *inside* tasks on a
+//!    2-worker runtime, with automatic handoff off (the tickers beside it
+//!    stall) and on (they do not), and on pools beside it
+//!    (`run_in_executor`, `spawn_blocking`).
+//! 5. The runtime's metrics.
 
 use std::hash::{BuildHasher, Hasher};
 use std::io;
@@ -30,6 +34,14 @@ const CONNECTIONS: usize = 10_000;
 const ROUNDS: usize = 10;
 /// Message size, in bytes.
 const MESSAGE: usize = 64;
+/// Section 4: milliseconds of hashing per job, one job per worker.
+const HASH_MS: u64 = 100;
+/// Section 4: worker threads of its runtimes (each built for the section).
+const STALL_WORKERS: usize = 2;
+/// Section 4: tasks sleeping [`TICK`] in a loop beside the hashing.
+const TICKERS: usize = 100;
+/// Section 4: a ticker's sleep.
+const TICK: Duration = Duration::from_millis(10);
 
 fn main() -> io::Result<()> {
     let rt = Runtime::builder().thread_name("tour").build()?;
@@ -51,7 +63,13 @@ fn main() -> io::Result<()> {
     report.print("echo while hashing on the pool");
     drop(clients);
 
-    println!("\n-- 4. runtime metrics");
+    println!(
+        "\n-- 4. never block the loop: {STALL_WORKERS} jobs of ~{HASH_MS} ms hashing on a {STALL_WORKERS}-worker \
+         runtime, beside {TICKERS} tasks on {TICK:?} sleeps"
+    );
+    never_block_the_loop()?;
+
+    println!("\n-- 5. runtime metrics");
     let m = rt.metrics();
     for (i, w) in m.workers().iter().enumerate() {
         println!(
@@ -323,4 +341,105 @@ async fn echo_with_hashing(clients: Vec<TcpStream>) -> io::Result<(Vec<TcpStream
     println!("{jobs} hashing jobs of ~20 ms ran on the pool during the phase");
     println!("a 1 ms heartbeat on the workers woke at worst {worst:?} late (a 20 ms job on a worker would add 20 ms)");
     Ok((clients, report))
+}
+
+/// Where section 4 runs its hashing jobs.
+#[derive(Clone, Copy)]
+enum HashOn {
+    /// Inside a task: the hashing holds its worker for the whole job.
+    Task,
+    /// On a thread pool of ours through `run_in_executor`: no worker is
+    /// held.
+    Pool,
+    /// On the runtime's blocking pool through `spawn_blocking`.
+    Blocking,
+}
+
+/// Section 4: the same hashing, run inside tasks with handoff off and on,
+/// and on a pool. Each line is measured on a fresh runtime; nothing here is
+/// asserted, the figures depend on the machine.
+fn never_block_the_loop() -> io::Result<()> {
+    let runs = [
+        ("in tasks, Builder::handoff(None)", None, HashOn::Task),
+        (
+            "in tasks, handoff on (the default)",
+            Some(weft::runtime::DEFAULT_HANDOFF),
+            HashOn::Task,
+        ),
+        (
+            "on a pool, weft::run_in_executor",
+            Some(weft::runtime::DEFAULT_HANDOFF),
+            HashOn::Pool,
+        ),
+        (
+            "on the blocking pool, weft::spawn_blocking",
+            Some(weft::runtime::DEFAULT_HANDOFF),
+            HashOn::Blocking,
+        ),
+    ];
+    for (what, handoff, on) in runs {
+        let (worst, handoffs) = hashing_beside_tickers(handoff, on)?;
+        println!(
+            "hashing {what:<42} worst ticker lateness {:>6.1} ms, metrics().handoffs() = {handoffs}",
+            worst.as_secs_f64() * 1e3
+        );
+    }
+    println!("(without handoff every worker is inside a hashing poll and nobody fires the timers;");
+    println!(
+        " with it, a worker stuck past {:?} moves to a fresh thread; the pools never hold a worker)",
+        weft::runtime::DEFAULT_HANDOFF
+    );
+    Ok(())
+}
+
+/// [`STALL_WORKERS`] hashing jobs of [`HASH_MS`] beside [`TICKERS`] tickers
+/// on a fresh runtime with the given handoff threshold. Returns the
+/// tickers' worst lateness (how long after its deadline a sleep woke) and
+/// the runtime's handoff count.
+fn hashing_beside_tickers(handoff: Option<Duration>, on: HashOn) -> io::Result<(Duration, u64)> {
+    let rt = weft::Builder::new_multi_thread()
+        .worker_threads(STALL_WORKERS)
+        .handoff(handoff)
+        .thread_name("stall")
+        .build()?;
+    let pool = weft::blocking::ThreadPool::builder()
+        .threads(STALL_WORKERS)
+        .name("hash")
+        .build()?;
+    let worst = rt.block_on(async {
+        let stop = Arc::new(AtomicBool::new(false));
+        let tickers: Vec<_> = (0..TICKERS)
+            .map(|_| {
+                let stop = stop.clone();
+                weft::spawn(async move {
+                    let mut worst = Duration::ZERO;
+                    while !stop.load(Ordering::Relaxed) {
+                        let due = Instant::now() + TICK;
+                        weft::time::sleep_until(due).await;
+                        worst = worst.max(Instant::now().saturating_duration_since(due));
+                    }
+                    worst
+                })
+            })
+            .collect();
+        // Let the tickers get going before the hashing starts.
+        sleep(3 * TICK).await;
+        let jobs: Vec<_> = (0..STALL_WORKERS)
+            .map(|_| match on {
+                HashOn::Task => weft::spawn(async { hash_for(HASH_MS) }),
+                HashOn::Pool => weft::run_in_executor(&pool, || hash_for(HASH_MS)),
+                HashOn::Blocking => weft::spawn_blocking(|| hash_for(HASH_MS)),
+            })
+            .collect();
+        for j in jobs {
+            j.await.expect("hashing job failed");
+        }
+        stop.store(true, Ordering::Relaxed);
+        let mut worst = Duration::ZERO;
+        for t in tickers {
+            worst = worst.max(t.await.expect("ticker failed"));
+        }
+        worst
+    });
+    Ok((worst, rt.metrics().handoffs()))
 }
