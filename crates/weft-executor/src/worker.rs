@@ -501,7 +501,8 @@ fn run_loop_until<F: std::future::Future>(
         if cx.handle.is_shutdown() {
             return None;
         }
-        if main.woken.swap(false, SeqCst) {
+        // A load first: the swap is a locked RMW, and this runs once a task.
+        if main.woken.load(SeqCst) && main.woken.swap(false, SeqCst) {
             // Polled in the loop phase: its spawns and wakes go straight to
             // the queues.
             if let std::task::Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut main_cx)) {
