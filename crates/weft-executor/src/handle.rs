@@ -273,6 +273,12 @@ impl Handle {
         F::Output: Send + 'static,
     {
         let meta = meta.with_wake_tracking(self.shared.slow.is_some());
+        if self.is_shutdown() {
+            // The workers close the list when they see the flag; a spawn
+            // that sees it first closes the list itself, so its future is
+            // dropped here and never polled (as the docs promise).
+            self.shared.owned.close_and_shutdown_all();
+        }
         let (join, notified) = self.shared.owned.bind(future, self.clone(), meta);
         if let Some(task) = notified {
             self.schedule_task(task, worker::Placement::Back);

@@ -57,6 +57,9 @@ pub(crate) struct Fatal {
     /// The policy is `ShutdownRuntime`: `block_on` must watch.
     armed: bool,
     report: OnceLock<PanicReport>,
+    /// Set by `wake`, after the scheduler was shut down: only then does
+    /// `block_on` act on the report.
+    announced: std::sync::atomic::AtomicBool,
     waiters: Mutex<Vec<Waker>>,
 }
 
@@ -65,29 +68,41 @@ impl Fatal {
         Fatal {
             armed: policy == UnhandledPanic::ShutdownRuntime,
             report: OnceLock::new(),
+            announced: std::sync::atomic::AtomicBool::new(false),
             waiters: Mutex::new(Vec::new()),
         }
     }
 
+    /// Records the first report; `true` if this was it. Wakes nobody yet:
+    /// the scheduler must be shut down before `block_on` hears of it, or
+    /// its caller could spawn onto a runtime that still runs tasks.
     fn set(&self, report: &PanicReport) -> bool {
-        if self.report.set(report.clone()).is_err() {
-            return false;
-        }
+        self.report.set(report.clone()).is_ok()
+    }
+
+    /// Wakes every `block_on` watching for the report.
+    fn wake(&self) {
+        self.announced.store(true, std::sync::atomic::Ordering::Release);
         let waiters = std::mem::take(&mut *self.waiters.lock().unwrap_or_else(|e| e.into_inner()));
         for waker in waiters {
             weft_task::foreign::contain("a block_on waker", || waker.wake());
         }
-        true
     }
 
     /// `Ready` with the report once the runtime was shut down by one;
     /// otherwise registers the caller's waker.
     pub(crate) fn poll(&self, cx: &Context<'_>) -> Poll<&PanicReport> {
-        if let Some(r) = self.report.get() {
+        let announced = || {
+            self.announced
+                .load(std::sync::atomic::Ordering::Acquire)
+                .then(|| self.report.get())
+                .flatten()
+        };
+        if let Some(r) = announced() {
             return Poll::Ready(r);
         }
         let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(r) = self.report.get() {
+        if let Some(r) = announced() {
             return Poll::Ready(r);
         }
         if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
@@ -161,7 +176,10 @@ pub(crate) fn hook(
         if policy == UnhandledPanic::ShutdownRuntime {
             if let Some(inner) = runtime.upgrade() {
                 if inner.fatal.set(report) {
+                    // Shut down first: once `block_on` panics, a spawn of
+                    // its caller must find the runtime closed.
                     inner.exec.shutdown();
+                    inner.fatal.wake();
                 }
             }
         }
