@@ -408,7 +408,13 @@ fn consume_budget_lets_a_busy_task_share_its_worker() {
 
 #[test]
 fn idle_workers_steal_from_a_busy_one() {
-    let rt = rt(2);
+    // Handoff off: on a slow machine (valgrind) a 2 ms poll can pass the
+    // handoff threshold, and the worker would go on under a third name.
+    let rt = Runtime::builder()
+        .worker_threads(2)
+        .handoff(None)
+        .build()
+        .unwrap();
     let names = rt
         .block_on(rt.spawn(async {
             // Spawned from one worker: all land in its local queue.
