@@ -4,3 +4,6 @@
 
 #[cfg(loom)]
 pub mod driver;
+
+#[cfg(loom)]
+pub mod signal;

@@ -7,15 +7,13 @@
 //! driver slot and the task state word are the real code.
 #![cfg(loom)]
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
-
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use loom::sync::{Arc, Mutex};
+use loom::sync::Arc;
 use loom::thread;
 
 use weft_executor::{block_on, CondvarDriver, Config, Handle, Worker};
+
+use loom_tests::signal::{Signal, Wait};
 
 fn executor(workers: usize) -> (Handle, Vec<thread::JoinHandle<()>>) {
     let config = Config {
@@ -36,40 +34,6 @@ fn stop(handle: Handle, threads: Vec<thread::JoinHandle<()>>) {
         t.join().unwrap();
     }
     handle.finish_shutdown();
-}
-
-/// A one-shot signal a task can wait on: set from any thread.
-#[derive(Default)]
-struct Signal {
-    state: Mutex<(bool, Option<Waker>)>,
-}
-
-impl Signal {
-    fn set(&self) {
-        let waker = {
-            let mut s = self.state.lock().unwrap();
-            s.0 = true;
-            s.1.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-struct Wait(Arc<Signal>);
-
-impl Future for Wait {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut s = self.0.state.lock().unwrap();
-        if s.0 {
-            Poll::Ready(())
-        } else {
-            s.1 = Some(cx.waker().clone());
-            Poll::Pending
-        }
-    }
 }
 
 struct CountDrop(Arc<AtomicUsize>);

@@ -9,14 +9,14 @@
 //! ```
 #![cfg(loom)]
 
-use std::future::Future;
-use std::pin::{pin, Pin};
-use std::task::{Context, Poll, Waker};
+use std::pin::pin;
 
-use loom::sync::{Arc, Mutex};
+use loom::sync::Arc;
 use loom::thread;
 
 use weft_executor::{CondvarDriver, Config, Handle, Worker};
+
+use loom_tests::signal::{Signal, Wait};
 
 fn current_thread() -> (Handle, Worker) {
     let config = Config {
@@ -27,40 +27,6 @@ fn current_thread() -> (Handle, Worker) {
     let worker = workers.pop().expect("one worker");
     assert!(workers.is_empty());
     (handle, worker)
-}
-
-/// A one-shot signal a future can wait on, set from any thread.
-#[derive(Default)]
-struct Signal {
-    state: Mutex<(bool, Option<Waker>)>,
-}
-
-impl Signal {
-    fn set(&self) {
-        let waker = {
-            let mut s = self.state.lock().unwrap();
-            s.0 = true;
-            s.1.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-struct Wait(Arc<Signal>);
-
-impl Future for Wait {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut s = self.0.state.lock().unwrap();
-        if s.0 {
-            Poll::Ready(())
-        } else {
-            s.1 = Some(cx.waker().clone());
-            Poll::Pending
-        }
-    }
 }
 
 #[test]

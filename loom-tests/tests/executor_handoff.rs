@@ -15,9 +15,6 @@
 //! ```
 #![cfg(loom)]
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -25,6 +22,8 @@ use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
 use weft_executor::{block_on, CondvarDriver, Config, Handle, ReservedThread, ThreadSource, Worker};
+
+use loom_tests::signal::{Signal, Wait};
 
 /// Starts each handed-off worker on a loom thread; the model joins them.
 #[derive(Default)]
@@ -107,40 +106,6 @@ impl Gate {
     fn open(&self) {
         self.state.lock().unwrap().1 = true;
         self.changed.notify_all();
-    }
-}
-
-/// A one-shot signal a task can wait on.
-#[derive(Default)]
-struct Signal {
-    state: Mutex<(bool, Option<Waker>)>,
-}
-
-impl Signal {
-    fn set(&self) {
-        let waker = {
-            let mut s = self.state.lock().unwrap();
-            s.0 = true;
-            s.1.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-struct Wait(Arc<Signal>);
-
-impl Future for Wait {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut s = self.0.state.lock().unwrap();
-        if s.0 {
-            Poll::Ready(())
-        } else {
-            s.1 = Some(cx.waker().clone());
-            Poll::Pending
-        }
     }
 }
 
