@@ -76,6 +76,11 @@ mod imp {
         pub(crate) fn steal_batch_and_pop(&self, dest: &Local<T>, limit: usize) -> Option<T> {
             retry(|| self.0.steal_batch_with_limit_and_pop(&dest.0, limit))
         }
+        /// Moves up to `limit` tasks to the back of `dest` (fewer if the
+        /// injector's current block ends first); `false` if it was empty.
+        pub(crate) fn steal_batch(&self, dest: &Local<T>, limit: usize) -> bool {
+            retry(|| self.0.steal_batch_with_limit(&dest.0, limit)).is_some()
+        }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
         }
@@ -150,6 +155,14 @@ mod imp {
         }
         pub(crate) fn steal_batch_and_pop(&self, dest: &Local<T>, limit: usize) -> Option<T> {
             steal_half(&self.0, dest, limit)
+        }
+        pub(crate) fn steal_batch(&self, dest: &Local<T>, limit: usize) -> bool {
+            let mut src = lock(&self.0);
+            let n = src.len().min(limit);
+            let batch: Vec<T> = src.drain(..n).collect();
+            drop(src);
+            lock(&dest.0).extend(batch);
+            n > 0
         }
         pub(crate) fn is_empty(&self) -> bool {
             lock(&self.0).is_empty()
