@@ -1,9 +1,17 @@
 //! `block_on`: run one future on the calling thread.
 //!
-//! The thread polls the future under a cooperative budget, and sleeps on a
-//! condvar while it is pending; the future's waker sets a flag and signals
-//! the condvar, from any thread. The flag makes the wake sticky: a wake that
-//! lands between a `Pending` poll and the sleep is not lost.
+//! The thread polls the future under a cooperative budget, and parks while
+//! it is pending; the future's waker raises a flag and unparks the thread,
+//! from any thread. The flag makes the wake sticky: a wake that lands
+//! between a `Pending` poll and the park is not lost.
+//!
+//! Why a flag beside the thread's own park token: the future's poll may
+//! park the thread itself (a std channel's `recv`, a `Mutex` under
+//! contention inside user code) and so consume the token our waker left;
+//! the flag still says "poll again", and the thread parks only while it is
+//! down. A wake costs one swap while the thread is running, and a futex
+//! wake only when it is parked (a condvar would make the syscall on every
+//! notify, and take a lock).
 
 use std::future::Future;
 use std::pin::pin;
@@ -12,28 +20,29 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use weft_task::coop;
 
-use crate::sync::{lock, wait, Condvar, Mutex};
+use crate::sync::{current_thread, park, AtomicBool, Ordering, Thread};
 
 /// Wakes a thread blocked in [`block_on`].
 pub(crate) struct ThreadNotify {
-    notified: Mutex<bool>,
-    condvar: Condvar,
+    notified: AtomicBool,
+    thread: Thread,
 }
 
 impl ThreadNotify {
     fn new() -> Self {
         ThreadNotify {
-            notified: Mutex::new(false),
-            condvar: Condvar::new(),
+            notified: AtomicBool::new(false),
+            thread: current_thread(),
         }
     }
 
+    /// Parks until a wake has raised the flag, and lowers it.
     fn wait(&self) {
-        let mut notified = lock(&self.notified);
-        while !*notified {
-            notified = wait(&self.condvar, notified);
+        // Acquire: what the waker's thread did before the wake happens
+        // before the next poll.
+        while !self.notified.swap(false, Ordering::Acquire) {
+            park();
         }
-        *notified = false;
     }
 }
 
@@ -43,10 +52,11 @@ impl Wake for ThreadNotify {
     }
 
     fn wake_by_ref(self: &StdArc<Self>) {
-        let mut notified = lock(&self.notified);
-        if !*notified {
-            *notified = true;
-            self.condvar.notify_one();
+        // Release pairs with the Acquire in `wait`. Only the wake that
+        // raises the flag unparks: later ones find it raised and the
+        // thread not yet parked on their behalf.
+        if !self.notified.swap(true, Ordering::Release) {
+            self.thread.unpark();
         }
     }
 }
