@@ -69,9 +69,7 @@ fn oneshot_recv_rewaker_vs_send() {
         let (tx, rx) = oneshot::channel::<u8>();
         let sender = thread::spawn(move || tx.send(7).unwrap());
         let mut rx = pin!(rx);
-        let first = rx
-            .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()));
+        let first = rx.as_mut().poll(&mut Context::from_waker(Waker::noop()));
         let v = match first {
             Poll::Ready(v) => v,
             Poll::Pending => block_on(rx),

@@ -573,3 +573,32 @@ fn rwlock_readers_never_see_a_writer_under_contention() {
         assert_eq!(g.0, 2_000);
     });
 }
+
+#[test]
+fn notify_last_wakes_the_newest_waiter_first() {
+    let n = Notify::new();
+    let mut a = pin!(n.notified());
+    let mut b = pin!(n.notified());
+    let mut c = pin!(n.notified());
+    assert!(poll_once(a.as_mut()).is_pending());
+    assert!(poll_once(b.as_mut()).is_pending());
+    assert!(poll_once(c.as_mut()).is_pending());
+    n.notify_last();
+    assert!(
+        poll_once(c.as_mut()).is_ready(),
+        "the newest waiter was not chosen"
+    );
+    assert!(poll_once(a.as_mut()).is_pending());
+    assert!(poll_once(b.as_mut()).is_pending());
+    n.notify_last();
+    assert!(poll_once(b.as_mut()).is_ready());
+    assert!(poll_once(a.as_mut()).is_pending());
+}
+
+#[test]
+fn notify_last_with_no_waiter_stores_a_permit() {
+    let n = Notify::new();
+    n.notify_last();
+    let mut a = pin!(n.notified());
+    assert!(poll_once(a.as_mut()).is_ready());
+}
