@@ -602,3 +602,20 @@ fn notify_last_with_no_waiter_stores_a_permit() {
     let mut a = pin!(n.notified());
     assert!(poll_once(a.as_mut()).is_ready());
 }
+
+#[test]
+fn owned_mapped_mutex_guard_holds_the_lock_until_dropped() {
+    use weft::sync::OwnedMutexGuard;
+    let m = Arc::new(Mutex::new((1u8, String::from("a"))));
+    let g = m.clone().try_lock_owned().unwrap();
+    let mut s = OwnedMutexGuard::map(g, |t| &mut t.1);
+    s.push('b');
+    assert!(m.try_lock().is_err(), "the mapped guard released the lock");
+    drop(s);
+    assert_eq!(m.try_lock().unwrap().1, "ab");
+    let g = m.clone().try_lock_owned().unwrap();
+    let g = OwnedMutexGuard::try_map(g, |_| None::<&mut u8>).unwrap_err();
+    assert!(m.try_lock().is_err(), "a declined try_map released the lock");
+    drop(g);
+    assert!(m.try_lock().is_ok());
+}
