@@ -332,6 +332,11 @@ fn sync_benches(c: &mut Criterion) {
     let mut g = group(c, "oneshot_round_trip");
     bench::<Weft, _>(&mut g, "weft", || oneshot_round_trip!(Weft, weft::sync));
     bench::<Tokio, _>(&mut g, "tokio", || oneshot_round_trip!(Tokio, tokio::sync));
+    // The primitive alone: weft::sync on tokio's runtime, so the difference
+    // from `tokio` is not the runtimes' cross-thread wake.
+    bench::<Tokio, _>(&mut g, "weft-on-tokio-rt", || {
+        oneshot_round_trip!(Tokio, weft::sync)
+    });
     bench::<Weft, _>(&mut g, "async-channel", async_channel_round_trip);
     g.finish();
 
@@ -362,6 +367,9 @@ fn sync_benches(c: &mut Criterion) {
     let mut g = group(c, "broadcast_fanout_16");
     bench::<Weft, _>(&mut g, "weft", || broadcast_fanout!(Weft, weft::sync));
     bench::<Tokio, _>(&mut g, "tokio", || broadcast_fanout!(Tokio, tokio::sync));
+    bench::<Tokio, _>(&mut g, "weft-on-tokio-rt", || {
+        broadcast_fanout!(Tokio, weft::sync)
+    });
     g.finish();
 }
 

@@ -117,6 +117,8 @@ struct State<T> {
     senders: usize,
     receivers: usize,
     waiters: WaitList<()>,
+    /// `Sender::closed` futures, woken when the last receiver goes.
+    closed_waiters: WaitList<()>,
 }
 
 impl<T> State<T> {
@@ -171,6 +173,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             senders: 1,
             receivers: 1,
             waiters: WaitList::new(),
+            closed_waiters: WaitList::new(),
         }),
         capacity,
     });
@@ -259,6 +262,29 @@ impl<T> Sender<T> {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Waits until every receiver is gone (resolves at once if there are
+    /// none now). A receiver made by a later `subscribe` does not undo a
+    /// completion already returned. Spends no budget: it waits for an
+    /// event.
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (tx, rx) = weft::sync::broadcast::channel::<u8>(4);
+    ///     weft::spawn(async move { drop(rx) });
+    ///     tx.closed().await;
+    ///     assert_eq!(tx.receiver_count(), 0);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn closed(&self) {
+        Closed {
+            shared: &self.shared,
+            key: None,
+        }
+        .await
     }
 
     /// `true` if both senders feed the same channel.
@@ -429,7 +455,15 @@ impl<T> Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        lock(&self.shared.state).receivers -= 1;
+        let wakers = {
+            let mut s = lock(&self.shared.state);
+            s.receivers -= 1;
+            if s.receivers > 0 {
+                return;
+            }
+            s.closed_waiters.drain(|_| ())
+        };
+        wakers.wake_all();
     }
 }
 
@@ -490,6 +524,44 @@ impl<T> Drop for Recv<'_, T> {
     fn drop(&mut self) {
         if let Some(k) = self.key.take() {
             lock(&self.rx.shared.state).waiters.remove(k);
+        }
+    }
+}
+
+/// The `Sender::closed` future: queued until the receiver count reaches 0.
+struct Closed<'a, T> {
+    shared: &'a Arc<Shared<T>>,
+    key: Option<usize>,
+}
+
+impl<T> Future for Closed<'_, T> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let mut s = lock(&this.shared.state);
+        if s.receivers == 0 {
+            if let Some(k) = this.key.take() {
+                s.closed_waiters.remove(k);
+            }
+            return Poll::Ready(());
+        }
+        match this.key {
+            Some(k) if s.closed_waiters.is_linked(k) => s.closed_waiters.set_waker(k, cx),
+            Some(k) => {
+                // Woken, but a receiver subscribed since: queue again.
+                s.closed_waiters.remove(k);
+                this.key = Some(s.closed_waiters.push_back((), Some(cx.waker())));
+            }
+            None => this.key = Some(s.closed_waiters.push_back((), Some(cx.waker()))),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Closed<'_, T> {
+    fn drop(&mut self) {
+        if let Some(k) = self.key.take() {
+            lock(&self.shared.state).closed_waiters.remove(k);
         }
     }
 }

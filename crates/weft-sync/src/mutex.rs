@@ -69,6 +69,20 @@ pub struct MappedMutexGuard<'a, T: ?Sized> {
     _marker: PhantomData<&'a mut T>,
 }
 
+/// An [`OwnedMutexGuard`] narrowed to a part of the data by
+/// [`OwnedMutexGuard::map`]; keeps the mutex alive.
+#[must_use = "dropping the guard unlocks the mutex at once"]
+pub struct OwnedMappedMutexGuard<T: ?Sized, U: ?Sized = T> {
+    lock: Arc<Mutex<T>>,
+    data: *mut U,
+}
+
+// SAFETY: `data` points into the locked mutex `lock` keeps alive; the
+// guard is a `&mut U` (and owns a share of the `Mutex<T>`).
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send> Send for OwnedMappedMutexGuard<T, U> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Sync> Sync for OwnedMappedMutexGuard<T, U> {}
+
 // SAFETY: a guard is a `&mut T` with an unlock attached.
 unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
 // SAFETY: as above.
@@ -381,6 +395,104 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     /// ```
     pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
         &this.lock
+    }
+
+    /// Takes the `Arc` out of a guard without unlocking.
+    fn into_lock(this: Self) -> Arc<Mutex<T>> {
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again, so the `Arc` is
+        // moved out exactly once; the permit moves with it.
+        unsafe { std::ptr::read(&this.lock) }
+    }
+
+    /// Narrows the guard to a part of the data, keeping the mutex alive.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft::sync::{Mutex, OwnedMutexGuard};
+    /// let m = Arc::new(Mutex::new((1, 2)));
+    /// let mut second = OwnedMutexGuard::map(m.clone().try_lock_owned().unwrap(), |t| &mut t.1);
+    /// *second = 5;
+    /// assert!(m.try_lock().is_err());
+    /// drop(second);
+    /// assert_eq!(*m.try_lock().unwrap(), (1, 5));
+    /// ```
+    pub fn map<U: ?Sized>(mut this: Self, f: impl FnOnce(&mut T) -> &mut U) -> OwnedMappedMutexGuard<T, U> {
+        let data = f(&mut *this) as *mut U;
+        OwnedMappedMutexGuard {
+            lock: OwnedMutexGuard::into_lock(this),
+            data,
+        }
+    }
+
+    /// Like [`map`](OwnedMutexGuard::map), but `f` may decline, giving the
+    /// guard back.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft::sync::{Mutex, OwnedMutexGuard};
+    /// let m = Arc::new(Mutex::new(None::<u8>));
+    /// let g = m.clone().try_lock_owned().unwrap();
+    /// let g = OwnedMutexGuard::try_map(g, |o| o.as_mut()).unwrap_err();
+    /// assert!(g.is_none());
+    /// ```
+    pub fn try_map<U: ?Sized>(
+        mut this: Self,
+        f: impl FnOnce(&mut T) -> Option<&mut U>,
+    ) -> Result<OwnedMappedMutexGuard<T, U>, Self> {
+        match f(&mut *this) {
+            Some(data) => {
+                let data = data as *mut U;
+                Ok(OwnedMappedMutexGuard {
+                    lock: OwnedMutexGuard::into_lock(this),
+                    data,
+                })
+            }
+            None => Err(this),
+        }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
+    /// The mutex this guard locks.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+    /// let m = Arc::new(Mutex::new((0, 0)));
+    /// let g = OwnedMutexGuard::map(m.clone().try_lock_owned().unwrap(), |t| &mut t.0);
+    /// assert!(Arc::ptr_eq(OwnedMappedMutexGuard::mutex(&g), &m));
+    /// ```
+    pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
+        &this.lock
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Deref for OwnedMappedMutexGuard<T, U> {
+    type Target = U;
+    fn deref(&self) -> &U {
+        // SAFETY: `data` points into the mutex whose permit this guard
+        // holds, which `lock` keeps alive.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> DerefMut for OwnedMappedMutexGuard<T, U> {
+    fn deref_mut(&mut self) -> &mut U {
+        // SAFETY: as in `deref`; `&mut self` makes the access exclusive.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedMappedMutexGuard<T, U> {
+    fn drop(&mut self) {
+        self.lock.sem.release(1);
+    }
+}
+
+impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedMappedMutexGuard<T, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
     }
 }
 

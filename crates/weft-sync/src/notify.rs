@@ -166,6 +166,45 @@ impl Notify {
         }
     }
 
+    /// Wakes the most recently queued [`Notified`] (LIFO), or stores a
+    /// permit for the next one if none waits. A waiter dropped after being
+    /// chosen passes the notification on to the longest-waiting one.
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// let rt = weft::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let n = weft::sync::Notify::new();
+    ///     let mut first = pin!(n.notified());
+    ///     let mut last = pin!(n.notified());
+    ///     first.as_mut().enable();
+    ///     last.as_mut().enable();
+    ///     n.notify_last();
+    ///     last.await; // the newest waiter got it
+    ///     let early = weft::time::timeout(std::time::Duration::from_millis(10), first);
+    ///     assert!(early.await.is_err());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn notify_last(&self) {
+        let waker = {
+            let mut s = lock(&self.state);
+            match s.waiters.pop_back() {
+                Some(k) => {
+                    s.waiters.get_mut(k).data = Slot::NotifiedOne;
+                    s.waiters.take_waker(k)
+                }
+                None => {
+                    s.permit = true;
+                    None
+                }
+            }
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
     /// Wakes every [`Notified`] that exists now (polled or not); stores no
     /// permit.
     ///

@@ -1,10 +1,38 @@
 //! A one-shot channel: one value, from one [`Sender`] to one [`Receiver`].
 //!
-//! One mutex holds the value slot, both wakers and two flags: `tx_done`
-//! (the sender sent or was dropped) and `rx_closed` (the receiver closed or
-//! was dropped). Each side sets its flag and takes the other side's waker
-//! under the lock, then wakes it after, so neither side can miss the other:
-//! whichever locks second sees the first one's flag.
+//! # Protocol
+//!
+//! One atomic state word beside three cells: the value, the receiver's
+//! waker and the sender's waker. Four bits decide who may touch which
+//! cell:
+//!
+//! * `COMPLETE`: the sender sent (the value cell holds `Some`) or was
+//!   dropped (`None`). Set once, by the sender. Before it the value cell is
+//!   the sender's; after it, the receiver's.
+//! * `CLOSED`: the receiver closed or was dropped. Set once, by the
+//!   receiver. A send that finds it takes its value back.
+//! * `RX_WAKER`: the receiver's waker cell holds a waker the sender may
+//!   wake. Set and cleared only by the receiver, which writes the cell only
+//!   while the bit is clear.
+//! * `TX_WAKER`: the same for the sender's waker (`closed()`).
+//!
+//! Why no wake-up is lost: the sender sets `COMPLETE` with one
+//! read-modify-write and wakes the receiver if that RMW saw `RX_WAKER`.
+//! The receiver publishes its waker with one RMW setting `RX_WAKER`, and
+//! takes the value itself if that RMW saw `COMPLETE`. The two RMWs are
+//! ordered in the state word's modification order: if the sender's comes
+//! first, the receiver's sees `COMPLETE`; if the receiver's comes first,
+//! the sender's sees `RX_WAKER` (Release/Acquire on both, so the waker
+//! written before is visible). The same argument covers `CLOSED` against
+//! `TX_WAKER`.
+//!
+//! Why no cell is raced: a waker is only ever *read* by the other side
+//! (`wake_by_ref`; the waker itself is dropped with the channel or when
+//! its owner replaces it), and its owner replaces it only after clearing
+//! its bit with an RMW that did not see the other side's final bit: after
+//! that, the other side's final RMW sees the bit clear and never reads the
+//! cell. If the clearing RMW does see the final bit, the owner leaves the
+//! cell alone (the other side may be reading it) and completes.
 //!
 //! ```
 //! let rt = weft::Runtime::new()?;
@@ -21,7 +49,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::sync::{lock, Arc, Mutex};
+use crate::sync::{Arc, AtomicUsize, Ordering, TrackedCell};
 
 pub mod error {
     //! `oneshot` errors.
@@ -61,16 +89,93 @@ pub mod error {
 
 use error::{RecvError, TryRecvError};
 
+const COMPLETE: usize = 0b0001;
+const CLOSED: usize = 0b0010;
+const RX_WAKER: usize = 0b0100;
+const TX_WAKER: usize = 0b1000;
+
 struct Inner<T> {
-    state: Mutex<State<T>>,
+    state: AtomicUsize,
+    value: TrackedCell<Option<T>>,
+    rx_waker: TrackedCell<Option<Waker>>,
+    tx_waker: TrackedCell<Option<Waker>>,
 }
 
-struct State<T> {
-    value: Option<T>,
-    rx_waker: Option<Waker>,
-    tx_waker: Option<Waker>,
-    tx_done: bool,
-    rx_closed: bool,
+// SAFETY: the cells are shared between the two sides only as the state
+// word's protocol allows (module docs): the value moves from one thread to
+// another (`T: Send`), the wakers are `Send + Sync`.
+unsafe impl<T: Send> Send for Inner<T> {}
+// SAFETY: as above; no `&T` is ever handed out through a shared `Inner`.
+unsafe impl<T: Send> Sync for Inner<T> {}
+
+impl<T> Inner<T> {
+    /// Wakes the waker in `cell`.
+    ///
+    /// # Safety
+    ///
+    /// The caller's RMW on the state word saw the cell's bit set and its
+    /// own final bit (`COMPLETE` or `CLOSED`) is now set, so the owner no
+    /// longer writes the cell.
+    unsafe fn wake(cell: &TrackedCell<Option<Waker>>) {
+        cell.with(|w| {
+            // SAFETY: the owner writes the cell only while its bit is
+            // clear (caller's contract); reads may overlap.
+            if let Some(w) = unsafe { &*w } {
+                w.wake_by_ref();
+            }
+        });
+    }
+
+    /// Registers `cx`'s waker in `cell` under `bit`, unless `done` (the
+    /// other side's final bit) is set. Returns the state after, which has
+    /// `done` set if the other side finished.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the cell's owner (the receiver for `RX_WAKER`, the
+    /// sender for `TX_WAKER`), never concurrently with itself.
+    unsafe fn register(
+        &self,
+        cell: &TrackedCell<Option<Waker>>,
+        bit: usize,
+        done: usize,
+        cx: &Context<'_>,
+    ) -> usize {
+        let mut s = self.state.load(Ordering::Acquire);
+        if s & done != 0 {
+            return s;
+        }
+        if s & bit != 0 {
+            // SAFETY: the other side only reads the cell.
+            let same = cell.with(|w| unsafe { &*w }.as_ref().is_some_and(|w| w.will_wake(cx.waker())));
+            if same {
+                return s;
+            }
+            // Take the cell back before replacing the waker.
+            s = self.state.fetch_and(!bit, Ordering::AcqRel);
+            if s & done != 0 {
+                // The other side finished and may be reading the cell:
+                // leave it, and report the finish.
+                return s;
+            }
+        }
+        // The bit is clear: the other side's final RMW will not see it, so
+        // it will not read the cell while we write.
+        // SAFETY: only the owner writes, and the other side does not read
+        // while the bit is clear (above).
+        cell.with_mut(|w| unsafe { *w = Some(cx.waker().clone()) });
+        self.state.fetch_or(bit, Ordering::AcqRel) | bit
+    }
+
+    /// Takes the value once `COMPLETE` is seen.
+    ///
+    /// # Safety
+    ///
+    /// Called by the receiver after an Acquire load or RMW saw `COMPLETE`.
+    unsafe fn take_value(&self) -> Option<T> {
+        // SAFETY: after COMPLETE the value cell is the receiver's alone.
+        self.value.with_mut(|v| unsafe { (*v).take() })
+    }
 }
 
 /// Sends the one value; see [`channel`].
@@ -93,13 +198,10 @@ pub struct Receiver<T> {
 /// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let inner = Arc::new(Inner {
-        state: Mutex::new(State {
-            value: None,
-            rx_waker: None,
-            tx_waker: None,
-            tx_done: false,
-            rx_closed: false,
-        }),
+        state: AtomicUsize::new(0),
+        value: TrackedCell::new(None),
+        rx_waker: TrackedCell::new(None),
+        tx_waker: TrackedCell::new(None),
     });
     (
         Sender {
@@ -120,17 +222,33 @@ impl<T> Sender<T> {
     /// ```
     pub fn send(mut self, value: T) -> Result<(), T> {
         let inner = self.inner.take().expect("a Sender is consumed by send");
-        let waker = {
-            let mut s = lock(&inner.state);
-            if s.rx_closed {
-                return Err(value);
+        if inner.state.load(Ordering::Acquire) & CLOSED != 0 {
+            return Err(value);
+        }
+        // SAFETY: before COMPLETE the value cell is the sender's.
+        inner.value.with_mut(|v| unsafe { *v = Some(value) });
+        let mut s = inner.state.load(Ordering::Relaxed);
+        loop {
+            if s & CLOSED != 0 {
+                // The receiver is gone and will never read the cell: the
+                // value comes back.
+                // SAFETY: COMPLETE is not set, so the cell is still ours.
+                let v = inner.value.with_mut(|v| unsafe { (*v).take() });
+                return Err(v.expect("the value written above"));
             }
-            s.value = Some(value);
-            s.tx_done = true;
-            s.rx_waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
+            // Publish the value (Release) and see the receiver's waker
+            // (Acquire).
+            match inner
+                .state
+                .compare_exchange_weak(s, s | COMPLETE, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(now) => s = now,
+            }
+        }
+        if s & RX_WAKER != 0 {
+            // SAFETY: our RMW saw RX_WAKER and set COMPLETE.
+            unsafe { Inner::<T>::wake(&inner.rx_waker) };
         }
         Ok(())
     }
@@ -146,7 +264,7 @@ impl<T> Sender<T> {
     pub fn is_closed(&self) -> bool {
         self.inner
             .as_ref()
-            .is_none_or(|inner| lock(&inner.state).rx_closed)
+            .is_none_or(|inner| inner.state.load(Ordering::Acquire) & CLOSED != 0)
     }
 
     /// Waits until the receiver is gone (dropped or closed).
@@ -178,13 +296,11 @@ impl<T> Sender<T> {
         let Some(inner) = self.inner.as_ref() else {
             return Poll::Ready(());
         };
-        let mut s = lock(&inner.state);
-        if s.rx_closed {
+        // SAFETY: the sender owns the TX_WAKER cell; `&mut self` keeps
+        // this call from running concurrently with itself.
+        let s = unsafe { inner.register(&inner.tx_waker, TX_WAKER, CLOSED, cx) };
+        if s & CLOSED != 0 {
             return Poll::Ready(());
-        }
-        match &s.tx_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => s.tx_waker = Some(cx.waker().clone()),
         }
         Poll::Pending
     }
@@ -195,13 +311,10 @@ impl<T> Drop for Sender<T> {
         let Some(inner) = self.inner.take() else {
             return;
         };
-        let waker = {
-            let mut s = lock(&inner.state);
-            s.tx_done = true;
-            s.rx_waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
+        let s = inner.state.fetch_or(COMPLETE, Ordering::AcqRel);
+        if s & RX_WAKER != 0 {
+            // SAFETY: our RMW saw RX_WAKER and set COMPLETE.
+            unsafe { Inner::<T>::wake(&inner.rx_waker) };
         }
     }
 }
@@ -225,13 +338,10 @@ impl<T> Receiver<T> {
         let Some(inner) = self.inner.as_ref() else {
             return;
         };
-        let waker = {
-            let mut s = lock(&inner.state);
-            s.rx_closed = true;
-            s.tx_waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
+        let s = inner.state.fetch_or(CLOSED, Ordering::AcqRel);
+        if s & (TX_WAKER | COMPLETE) == TX_WAKER {
+            // SAFETY: our RMW saw TX_WAKER and set CLOSED.
+            unsafe { Inner::<T>::wake(&inner.tx_waker) };
         }
     }
 
@@ -248,14 +358,14 @@ impl<T> Receiver<T> {
         let Some(inner) = self.inner.as_ref() else {
             return Err(TryRecvError::Closed);
         };
-        let mut s = lock(&inner.state);
-        if let Some(v) = s.value.take() {
-            drop(s);
+        let s = inner.state.load(Ordering::Acquire);
+        if s & COMPLETE != 0 {
+            // SAFETY: COMPLETE seen with Acquire.
+            let v = unsafe { inner.take_value() };
             self.inner = None;
-            return Ok(v);
+            return v.ok_or(TryRecvError::Closed);
         }
-        if s.tx_done || s.rx_closed {
-            drop(s);
+        if s & CLOSED != 0 {
             self.inner = None;
             return Err(TryRecvError::Closed);
         }
@@ -302,9 +412,12 @@ impl<T> Receiver<T> {
     /// assert!(!rx.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.inner
-            .as_ref()
-            .is_none_or(|inner| lock(&inner.state).value.is_none())
+        self.inner.as_ref().is_none_or(|inner| {
+            inner.state.load(Ordering::Acquire) & COMPLETE == 0
+                    // SAFETY: COMPLETE seen with Acquire: the cell is the
+                    // receiver's, and `&self` keeps it from being taken.
+                    || inner.value.with(|v| unsafe { (*v).is_none() })
+        })
     }
 }
 
@@ -319,19 +432,17 @@ impl<T> Future for Receiver<T> {
         let Poll::Ready(coop) = weft_task::coop::poll_proceed(cx) else {
             return Poll::Pending;
         };
-        let mut s = lock(&inner.state);
-        let out = if let Some(v) = s.value.take() {
-            Ok(v)
-        } else if s.tx_done || s.rx_closed {
+        // SAFETY: the receiver owns the RX_WAKER cell; `&mut self` keeps
+        // this call from running concurrently with itself.
+        let s = unsafe { inner.register(&inner.rx_waker, RX_WAKER, COMPLETE, cx) };
+        let out = if s & COMPLETE != 0 {
+            // SAFETY: `register` saw COMPLETE with Acquire.
+            unsafe { inner.take_value() }.ok_or(RecvError(()))
+        } else if s & CLOSED != 0 {
             Err(RecvError(()))
         } else {
-            match &s.rx_waker {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => s.rx_waker = Some(cx.waker().clone()),
-            }
             return Poll::Pending;
         };
-        drop(s);
         coop.made_progress();
         this.inner = None;
         Poll::Ready(out)
@@ -343,15 +454,15 @@ impl<T> Drop for Receiver<T> {
         let Some(inner) = self.inner.take() else {
             return;
         };
-        let (waker, value) = {
-            let mut s = lock(&inner.state);
-            s.rx_closed = true;
-            (s.tx_waker.take(), s.value.take())
-        };
-        // The value is user code: dropped outside the lock.
-        drop(value);
-        if let Some(w) = waker {
-            w.wake();
+        let s = inner.state.fetch_or(CLOSED, Ordering::AcqRel);
+        if s & COMPLETE != 0 {
+            // A value sent but never received is dropped now, not when the
+            // last handle goes (user code, but no lock is held).
+            // SAFETY: COMPLETE seen by our AcqRel RMW.
+            drop(unsafe { inner.take_value() });
+        } else if s & TX_WAKER != 0 {
+            // SAFETY: our RMW saw TX_WAKER and set CLOSED.
+            unsafe { Inner::<T>::wake(&inner.tx_waker) };
         }
     }
 }

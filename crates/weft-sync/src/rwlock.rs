@@ -7,7 +7,12 @@
 
 use std::cell::UnsafeCell;
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+
+mod owned;
+
+pub use owned::{OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
 use crate::raw_semaphore::{Acquire, RawSemaphore};
 
@@ -45,8 +50,24 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 /// Shared access to an [`RwLock`]'s data; released on drop.
 #[must_use = "dropping the guard releases the lock at once"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
+    sem: &'a RawSemaphore,
+    data: *const T,
+    _marker: PhantomData<&'a T>,
 }
+
+/// A [`RwLockWriteGuard`] narrowed to a part of the data by
+/// [`RwLockWriteGuard::map`]; released on drop.
+#[must_use = "dropping the guard releases the lock at once"]
+pub struct RwLockMappedWriteGuard<'a, T: ?Sized> {
+    sem: &'a RawSemaphore,
+    data: *mut T,
+    _marker: PhantomData<&'a mut T>,
+}
+
+// SAFETY: a mapped write guard is a `&mut T`.
+unsafe impl<T: ?Sized + Send + Sync> Send for RwLockMappedWriteGuard<'_, T> {}
+// SAFETY: a mapped write guard is a `&mut T`.
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLockMappedWriteGuard<'_, T> {}
 
 /// Exclusive access to an [`RwLock`]'s data; released on drop.
 #[must_use = "dropping the guard releases the lock at once"]
@@ -115,7 +136,7 @@ impl<T: ?Sized> RwLock<T> {
         Acquire::new(&self.sem, 1)
             .await
             .unwrap_or_else(|_| unreachable!("an RwLock's semaphore is never closed"));
-        RwLockReadGuard { lock: self }
+        RwLockReadGuard::new(self)
     }
 
     /// Waits for exclusive access.
@@ -148,7 +169,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, crate::TryLockError> {
         self.sem
             .try_acquire(1)
-            .map(|()| RwLockReadGuard { lock: self })
+            .map(|()| RwLockReadGuard::new(self))
             .map_err(|_| crate::TryLockError(()))
     }
 
@@ -228,17 +249,76 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     }
 }
 
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    /// The guard for a reader's permit of `lock`, already acquired.
+    fn new(lock: &'a RwLock<T>) -> Self {
+        RwLockReadGuard {
+            sem: &lock.sem,
+            data: lock.data.get(),
+            _marker: PhantomData,
+        }
+    }
+
+    /// Narrows the guard to a part of the data.
+    ///
+    /// ```
+    /// use weft::sync::{RwLock, RwLockReadGuard};
+    /// let l = RwLock::new((1, 2));
+    /// let second = RwLockReadGuard::map(l.try_read().unwrap(), |t| &t.1);
+    /// assert_eq!(*second, 2);
+    /// assert!(l.try_write().is_err());
+    /// ```
+    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&T) -> &U) -> RwLockReadGuard<'a, U> {
+        let data = f(&*this) as *const U;
+        let sem = this.sem;
+        std::mem::forget(this);
+        RwLockReadGuard {
+            sem,
+            data,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Like [`map`](RwLockReadGuard::map), but `f` may decline, giving the
+    /// guard back.
+    ///
+    /// ```
+    /// use weft::sync::{RwLock, RwLockReadGuard};
+    /// let l = RwLock::new(None::<u8>);
+    /// assert!(RwLockReadGuard::try_map(l.try_read().unwrap(), |o| o.as_ref()).is_err());
+    /// ```
+    pub fn try_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> Option<&U>,
+    ) -> Result<RwLockReadGuard<'a, U>, Self> {
+        match f(&*this) {
+            Some(data) => {
+                let data = data as *const U;
+                let sem = this.sem;
+                std::mem::forget(this);
+                Ok(RwLockReadGuard {
+                    sem,
+                    data,
+                    _marker: PhantomData,
+                })
+            }
+            None => Err(this),
+        }
+    }
+}
+
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: a reader's permit excludes every writer.
-        unsafe { &*self.lock.data.get() }
+        // SAFETY: `data` points into the lock whose reader permit this
+        // guard holds, which excludes every writer.
+        unsafe { &*self.data }
     }
 }
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.sem.release(1);
     }
 }
 
@@ -266,7 +346,59 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         std::mem::forget(this);
         // Keep one permit (a reader's), give back the rest.
         lock.sem.release(MAX_READS - 1);
-        RwLockReadGuard { lock }
+        RwLockReadGuard::new(lock)
+    }
+
+    /// Narrows the guard to a part of the data.
+    ///
+    /// ```
+    /// use weft::sync::{RwLock, RwLockWriteGuard};
+    /// let l = RwLock::new((1, 2));
+    /// let mut second = RwLockWriteGuard::map(l.try_write().unwrap(), |t| &mut t.1);
+    /// *second = 5;
+    /// assert!(l.try_read().is_err());
+    /// drop(second);
+    /// assert_eq!(*l.try_read().unwrap(), (1, 5));
+    /// ```
+    pub fn map<U: ?Sized>(mut this: Self, f: impl FnOnce(&mut T) -> &mut U) -> RwLockMappedWriteGuard<'a, U> {
+        let data = f(&mut *this) as *mut U;
+        let sem = &this.lock.sem;
+        std::mem::forget(this);
+        RwLockMappedWriteGuard {
+            sem,
+            data,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Like [`map`](RwLockWriteGuard::map), but `f` may decline, giving the
+    /// guard back.
+    ///
+    /// ```
+    /// use weft::sync::{RwLock, RwLockWriteGuard};
+    /// let l = RwLock::new(Some(1));
+    /// let mut one = RwLockWriteGuard::try_map(l.try_write().unwrap(), |o| o.as_mut()).unwrap();
+    /// *one += 1;
+    /// drop(one);
+    /// assert_eq!(*l.try_read().unwrap(), Some(2));
+    /// ```
+    pub fn try_map<U: ?Sized>(
+        mut this: Self,
+        f: impl FnOnce(&mut T) -> Option<&mut U>,
+    ) -> Result<RwLockMappedWriteGuard<'a, U>, Self> {
+        match f(&mut *this) {
+            Some(data) => {
+                let data = data as *mut U;
+                let sem = &this.lock.sem;
+                std::mem::forget(this);
+                Ok(RwLockMappedWriteGuard {
+                    sem,
+                    data,
+                    _marker: PhantomData,
+                })
+            }
+            None => Err(this),
+        }
     }
 }
 
@@ -292,6 +424,34 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
 }
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockMappedWriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: `data` points into the lock whose every permit this
+        // guard holds.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockMappedWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes the access exclusive.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockMappedWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        self.sem.release(MAX_READS);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockMappedWriteGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }

@@ -16,6 +16,30 @@ pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+/// A cell whose accesses loom tracks: `with` / `with_mut` hand out a raw
+/// pointer, as `loom::cell::UnsafeCell` does (the oneshot's value and
+/// waker cells, whose ownership its state word decides).
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell as TrackedCell;
+
+/// std build of [`TrackedCell`]: a plain `UnsafeCell` with loom's API.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct TrackedCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> TrackedCell<T> {
+    pub(crate) const fn new(v: T) -> Self {
+        TrackedCell(std::cell::UnsafeCell::new(v))
+    }
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
 /// Locks `m`, ignoring poisoning: every critical section in this crate
 /// leaves its data consistent before anything that can panic (wakers and
 /// user code always run outside the lock).

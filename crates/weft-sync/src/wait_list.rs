@@ -86,6 +86,14 @@ impl<T> WaitList<T> {
         Some(key)
     }
 
+    /// Unlinks the last waiter (the newest) and returns its key; its slot
+    /// stays, as with [`pop_front`](Self::pop_front).
+    pub(crate) fn pop_back(&mut self) -> Option<usize> {
+        let key = self.tail?;
+        self.unlink(key);
+        Some(key)
+    }
+
     /// Unlinks `key` if it is linked (a no-op otherwise).
     pub(crate) fn unlink(&mut self, key: usize) {
         let node = &mut self.slab[key];

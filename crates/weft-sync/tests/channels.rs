@@ -561,3 +561,31 @@ fn mpsc_weak_sender_does_not_keep_the_channel_open() {
     assert_eq!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected));
     assert!(weak.upgrade().is_none(), "a weak sender revived an ended channel");
 }
+
+#[test]
+fn broadcast_sender_closed_resolves_when_the_last_receiver_goes() {
+    let (tx, rx1) = broadcast::channel::<u8>(4);
+    let rx2 = tx.subscribe();
+    let mut closed = pin!(tx.closed());
+    assert!(poll_once(closed.as_mut()).is_pending());
+    drop(rx1);
+    assert!(
+        poll_once(closed.as_mut()).is_pending(),
+        "closed() resolved while a receiver was alive"
+    );
+    drop(rx2);
+    assert!(poll_once(closed.as_mut()).is_ready());
+}
+
+#[test]
+fn broadcast_sender_closed_wakes_a_waiting_task() {
+    rt().block_on(async {
+        let (tx, rx) = broadcast::channel::<u8>(4);
+        weft::spawn(async move {
+            weft::time::sleep(Duration::from_millis(5)).await;
+            drop(rx);
+        });
+        within("broadcast closed()", tx.closed()).await;
+        assert_eq!(tx.receiver_count(), 0);
+    });
+}

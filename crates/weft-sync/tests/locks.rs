@@ -573,3 +573,116 @@ fn rwlock_readers_never_see_a_writer_under_contention() {
         assert_eq!(g.0, 2_000);
     });
 }
+
+#[test]
+fn notify_last_wakes_the_newest_waiter_first() {
+    let n = Notify::new();
+    let mut a = pin!(n.notified());
+    let mut b = pin!(n.notified());
+    let mut c = pin!(n.notified());
+    assert!(poll_once(a.as_mut()).is_pending());
+    assert!(poll_once(b.as_mut()).is_pending());
+    assert!(poll_once(c.as_mut()).is_pending());
+    n.notify_last();
+    assert!(
+        poll_once(c.as_mut()).is_ready(),
+        "the newest waiter was not chosen"
+    );
+    assert!(poll_once(a.as_mut()).is_pending());
+    assert!(poll_once(b.as_mut()).is_pending());
+    n.notify_last();
+    assert!(poll_once(b.as_mut()).is_ready());
+    assert!(poll_once(a.as_mut()).is_pending());
+}
+
+#[test]
+fn notify_last_with_no_waiter_stores_a_permit() {
+    let n = Notify::new();
+    n.notify_last();
+    let mut a = pin!(n.notified());
+    assert!(poll_once(a.as_mut()).is_ready());
+}
+
+#[test]
+fn owned_mapped_mutex_guard_holds_the_lock_until_dropped() {
+    use weft::sync::OwnedMutexGuard;
+    let m = Arc::new(Mutex::new((1u8, String::from("a"))));
+    let g = m.clone().try_lock_owned().unwrap();
+    let mut s = OwnedMutexGuard::map(g, |t| &mut t.1);
+    s.push('b');
+    assert!(m.try_lock().is_err(), "the mapped guard released the lock");
+    drop(s);
+    assert_eq!(m.try_lock().unwrap().1, "ab");
+    let g = m.clone().try_lock_owned().unwrap();
+    let g = OwnedMutexGuard::try_map(g, |_| None::<&mut u8>).unwrap_err();
+    assert!(m.try_lock().is_err(), "a declined try_map released the lock");
+    drop(g);
+    assert!(m.try_lock().is_ok());
+}
+
+#[test]
+fn rwlock_owned_guards_exclude_as_the_borrowed_ones_do() {
+    use weft::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
+    let l = Arc::new(RwLock::new((1u8, 2u8)));
+    let r1 = l.clone().try_read_owned().unwrap();
+    let r2 = OwnedRwLockReadGuard::map(l.clone().try_read_owned().unwrap(), |t| &t.1);
+    assert_eq!((r1.0, *r2), (1, 2));
+    assert!(
+        l.clone().try_write_owned().is_err(),
+        "a writer got in beside readers"
+    );
+    drop((r1, r2));
+    let w = l.clone().try_write_owned().unwrap();
+    assert!(
+        l.clone().try_read_owned().is_err(),
+        "a reader got in beside a writer"
+    );
+    let mut first = OwnedRwLockWriteGuard::map(w, |t| &mut t.0);
+    *first = 9;
+    assert!(l.try_read().is_err(), "the mapped write guard released the lock");
+    drop(first);
+    let w = l.clone().try_write_owned().unwrap();
+    let r = OwnedRwLockWriteGuard::downgrade(w);
+    assert!(l.try_read().is_ok());
+    assert!(l.try_write().is_err(), "a downgraded guard let a writer in");
+    drop(r);
+    assert_eq!(*l.try_read().unwrap(), (9, 2));
+}
+
+#[test]
+fn rwlock_owned_write_waits_for_the_readers() {
+    rt().block_on(async {
+        let l = Arc::new(RwLock::new(0u32));
+        let r = l.clone().read_owned().await;
+        let l2 = l.clone();
+        let writer = weft::spawn(async move {
+            *l2.write_owned().await += 1;
+        });
+        weft::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(*r, 0);
+        drop(r);
+        within("write_owned", writer).await.unwrap();
+        assert_eq!(*l.read().await, 1);
+    });
+}
+
+#[test]
+fn rwlock_mapped_guards_hold_their_permits() {
+    use weft::sync::{RwLockReadGuard, RwLockWriteGuard};
+    let l = RwLock::new((1u8, 2u8));
+    let r = RwLockReadGuard::map(l.try_read().unwrap(), |t| &t.0);
+    assert_eq!(*r, 1);
+    assert!(l.try_write().is_err());
+    drop(r);
+    let r = RwLockReadGuard::try_map(l.try_read().unwrap(), |_| None::<&u8>).unwrap_err();
+    assert!(
+        l.try_write().is_err(),
+        "a declined try_map released the read lock"
+    );
+    drop(r);
+    let mut w = RwLockWriteGuard::map(l.try_write().unwrap(), |t| &mut t.1);
+    *w = 5;
+    assert!(l.try_read().is_err(), "the mapped write guard released the lock");
+    drop(w);
+    assert_eq!(*l.try_read().unwrap(), (1, 5));
+}
