@@ -2,7 +2,7 @@
 //! `run_in_executor` on a user `ThreadPool`), tokio's
 //! `tokio::task::spawn_blocking`, and smol's `blocking::unblock`, in one run.
 //!
-//! Two workloads, one criterion group each, one function per runtime:
+//! Three workloads, one criterion group each, one function per runtime:
 //!
 //! * `spawn_blocking/concurrency_{1,2}`: tokio's own `benches/spawn_blocking.rs`
 //!   at the concurrency levels this 2-core machine allows (tokio caps them at
@@ -17,6 +17,15 @@
 //!   many run at once, the context switches between them. weft has a second
 //!   row here, `weft_run_in_executor`: the same batch through
 //!   `weft::run_in_executor` on a `ThreadPool` of `num_cpus` threads.
+//!   This is issue 14's "2,000-job CPU burst": its report line gives the
+//!   peak thread count beside the CPU time.
+//! * `spawn_blocking_callers`: 16 blocking closures, spawned at once from
+//!   one task, each of which spawns 100 no-op closures at once from its
+//!   pool thread and then joins them (`smol::block_on` on each handle, the
+//!   same small parker for every runtime). The callers are blocked threads
+//!   the pool cannot see through: it must grow past them for the inner
+//!   closures to run, and 1,600 spawns from 16 threads at once meet on the
+//!   pool's queue (tokio's users report its single queue lock here).
 //!
 //! Every runtime has two async worker threads:
 //!
@@ -34,9 +43,12 @@
 //! (smol's pool is global and outlives its executor; its threads idle out).
 //!
 //! After each function, one line on stderr gives its CPU time and context
-//! switches per iteration (`getrusage`, warm-up included) and the threads
-//! alive at the end: on a shared 2-core machine, wall time depends on the
-//! neighbours' load, these much less. `BLOCKING_BENCH_ROUNDS=n` fixes the
+//! switches per iteration (`getrusage`, warm-up included), the peak thread
+//! count (the process's threads, from `/proc/self/task`, at the end of each
+//! iteration: the pools keep their threads for their keep-alive, far longer
+//! than an iteration, so the end of one is its peak), and the threads alive
+//! before the function started: on a shared 2-core machine, wall time
+//! depends on the neighbours' load, these much less. `BLOCKING_BENCH_ROUNDS=n` fixes the
 //! hashing rounds instead of calibrating, to compare runs.
 //!
 //! The glue is the same code for all runtimes: each workload is written
@@ -80,6 +92,10 @@ const CPU_JOBS: usize = 2_000;
 const CPU_JOB_TARGET: Duration = Duration::from_micros(50);
 /// Words hashed per round (4 KiB).
 const HASH_WORDS: usize = 512;
+/// Blocking closures in `spawn_blocking_callers` (issue 14's 16).
+const CALLERS: usize = 16;
+/// Closures each caller spawns at once, then joins.
+const CALLER_JOBS: usize = 100;
 
 // ---------------------------------------------------------------------------
 // The two traits every runtime implements.
@@ -327,23 +343,57 @@ impl Usage {
             involuntary: ru.ru_nivcsw,
         }
     }
+}
 
-    /// Prints, per iteration since `self` (warm-up included), the CPU time,
-    /// the context switches, and the threads alive now: what explains a
-    /// wall time that the profile of one thread does not.
-    fn report(self, what: &str, iters: u64) {
-        if iters == 0 {
+/// The threads of this process now.
+fn threads_now() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
+/// What one bench function cost besides wall time: CPU time, context
+/// switches, and the peak thread count (sampled after each iteration).
+struct Probe {
+    start: Usage,
+    threads_before: usize,
+    peak_threads: usize,
+    iters: u64,
+}
+
+impl Probe {
+    fn start() -> Probe {
+        let threads_before = threads_now();
+        Probe {
+            start: Usage::now(),
+            threads_before,
+            peak_threads: threads_before,
+            iters: 0,
+        }
+    }
+
+    /// Call at the end of each iteration.
+    fn iteration_done(&mut self) {
+        self.iters += 1;
+        self.peak_threads = self.peak_threads.max(threads_now());
+    }
+
+    /// Prints, per iteration (warm-up included), the CPU time and the
+    /// context switches, then the peak thread count: what explains a wall
+    /// time that the profile of one thread does not.
+    fn report(self, what: &str) {
+        if self.iters == 0 {
             // Filtered out.
             return;
         }
-        let (end, n) = (Usage::now(), iters as f64);
-        let threads = std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count());
+        let (end, n) = (Usage::now(), self.iters as f64);
         eprintln!(
-            "{what}: {iters} iterations; per iteration: {:.1} ms CPU, {:.0} voluntary + {:.0} \
-             involuntary context switches; {threads} threads alive",
-            (end.cpu - self.cpu).as_secs_f64() * 1e3 / n,
-            (end.voluntary - self.voluntary) as f64 / n,
-            (end.involuntary - self.involuntary) as f64 / n,
+            "{what}: {} iterations; per iteration: {:.1} ms CPU, {:.0} voluntary + {:.0} \
+             involuntary context switches; peak {} threads ({} before the first iteration)",
+            self.iters,
+            (end.cpu - self.start.cpu).as_secs_f64() * 1e3 / n,
+            (end.voluntary - self.start.voluntary) as f64 / n,
+            (end.involuntary - self.start.involuntary) as f64 / n,
+            self.peak_threads,
+            self.threads_before,
         );
     }
 }
@@ -422,10 +472,9 @@ fn spawn_blocking_batches<R: Rt>(g: &mut Group<'_>, tasks: usize) {
     let rt = R::new();
     let blocker = rt.blocker();
     let mut joins = Vec::with_capacity(tasks);
-    let (usage, mut iters) = (Usage::now(), 0);
+    let mut probe = Probe::start();
     g.bench_function(R::NAME, |b| {
         b.iter(|| {
-            iters += 1;
             for _ in 0..tasks {
                 let blocker = blocker.clone();
                 joins.push(rt.spawn(async move {
@@ -445,9 +494,10 @@ fn spawn_blocking_batches<R: Rt>(g: &mut Group<'_>, tasks: usize) {
                     j.await;
                 }
             });
+            probe.iteration_done();
         })
     });
-    usage.report(&format!("spawn_blocking/concurrency_{tasks}/{}", R::NAME), iters);
+    probe.report(&format!("spawn_blocking/concurrency_{tasks}/{}", R::NAME));
 }
 
 /// [`CPU_JOBS`] hashing closures spawned from one task, then awaited
@@ -456,10 +506,9 @@ fn cpu_batch<R: Rt>(g: &mut Group<'_>, rounds: u32, expect: u64) {
     let rt = R::new();
     let blocker = rt.blocker();
     let input = std::sync::Arc::new(hash_input());
-    let (usage, mut iters) = (Usage::now(), 0);
+    let mut probe = Probe::start();
     g.bench_function(R::NAME, |b| {
         b.iter(|| {
-            iters += 1;
             let (blocker, input) = (blocker.clone(), input.clone());
             let sum = rt.block_on(rt.spawn(async move {
                 let handles: Vec<_> = (0..CPU_JOBS)
@@ -475,9 +524,46 @@ fn cpu_batch<R: Rt>(g: &mut Group<'_>, rounds: u32, expect: u64) {
                 sum
             }));
             assert_eq!(sum, expect);
+            probe.iteration_done();
         })
     });
-    usage.report(&format!("cpu_batch/{}", R::NAME), iters);
+    probe.report(&format!("cpu_batch/{}", R::NAME));
+}
+
+/// [`CALLERS`] blocking closures spawned at once from one task; each spawns
+/// [`CALLER_JOBS`] no-op closures at once from its pool thread and joins
+/// them there with `smol::block_on`. The sum is checked so no closure can
+/// be skipped.
+fn spawn_blocking_callers<R: Rt>(g: &mut Group<'_>) {
+    let rt = R::new();
+    let blocker = rt.blocker();
+    let mut probe = Probe::start();
+    g.bench_function(R::NAME, |b| {
+        b.iter(|| {
+            let blocker = blocker.clone();
+            let sum = rt.block_on(rt.spawn(async move {
+                let callers: Vec<_> = (0..CALLERS)
+                    .map(|_| {
+                        let inner = blocker.clone();
+                        blocker.spawn_blocking(move || {
+                            let handles: Vec<_> = (0..CALLER_JOBS)
+                                .map(|_| inner.spawn_blocking(|| black_box(1usize)))
+                                .collect();
+                            handles.into_iter().map(smol::block_on).sum::<usize>()
+                        })
+                    })
+                    .collect();
+                let mut sum = 0;
+                for c in callers {
+                    sum += c.await;
+                }
+                sum
+            }));
+            assert_eq!(sum, CALLERS * CALLER_JOBS);
+            probe.iteration_done();
+        })
+    });
+    probe.report(&format!("spawn_blocking_callers/{}", R::NAME));
 }
 
 fn blocking(c: &mut Criterion) {
@@ -502,6 +588,13 @@ fn blocking(c: &mut Criterion) {
     cpu_batch::<WeftPool>(&mut g, rounds, expect);
     cpu_batch::<Tokio>(&mut g, rounds, expect);
     cpu_batch::<Smol>(&mut g, rounds, expect);
+    g.finish();
+
+    let mut g = c.benchmark_group("spawn_blocking_callers");
+    g.sampling_mode(SamplingMode::Flat);
+    spawn_blocking_callers::<Weft>(&mut g);
+    spawn_blocking_callers::<Tokio>(&mut g);
+    spawn_blocking_callers::<Smol>(&mut g);
     g.finish();
 }
 
