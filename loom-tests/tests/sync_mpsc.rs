@@ -25,15 +25,8 @@ mod sync_support;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
 use loom::thread;
-use sync_support::{block_on, model, Coverage};
+use sync_support::{block_on, model, Counted, Coverage};
 use weft_sync::mpsc;
-
-struct Counted(Arc<AtomicUsize>);
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
 
 /// A `send` into an empty channel races the receiver's drop.
 #[test]

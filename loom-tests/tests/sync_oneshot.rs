@@ -25,15 +25,8 @@ use std::task::{Context, Poll, Waker};
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
 use loom::thread;
-use sync_support::{block_on, model, Coverage};
+use sync_support::{block_on, model, Counted, Coverage};
 use weft_sync::oneshot;
-
-struct Counted(Arc<AtomicUsize>);
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
 
 /// A send races the receiver's drop: the value is handed back, or taken
 /// and dropped by the receiver, never both, never neither.

@@ -78,3 +78,13 @@ pub fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
         start.elapsed()
     );
 }
+
+/// A value that counts its drops, to check a sent value is dropped exactly
+/// once whichever side ends up with it.
+pub struct Counted(pub loom::sync::Arc<loom::sync::atomic::AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, loom::sync::atomic::Ordering::SeqCst);
+    }
+}
