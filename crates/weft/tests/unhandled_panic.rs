@@ -42,7 +42,18 @@ fn a_detached_task_panic_is_reported_with_its_name_and_spawn_site() {
                 .spawn(async { panic!("boom") })
                 .unwrap();
             drop(h);
-            weft::time::sleep(Duration::from_millis(50)).await;
+            // Wait for the report itself: a fixed sleep can end before the
+            // task has even been polled on a slow machine (valgrind), and a
+            // task cancelled unpolled at shutdown never panics. The
+            // deadline only turns a lost report into a failure.
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            while seen.lock().unwrap().is_empty() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the detached task's panic was never reported"
+                );
+                weft::time::sleep(Duration::from_millis(1)).await;
+            }
         });
         drop(rt);
         let seen = seen.lock().unwrap();
@@ -98,9 +109,19 @@ fn a_panicking_unhandled_panic_handler_is_contained() {
         .on_unhandled_panic(|_| panic!("the handler itself"))
         .build()
         .unwrap();
-    let out = rt.block_on(async {
-        drop(weft::spawn(async { panic!("first") }));
-        weft::time::sleep(Duration::from_millis(20)).await;
+    let polled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let p = polled.clone();
+    let out = rt.block_on(async move {
+        drop(weft::spawn(async move {
+            p.store(true, std::sync::atomic::Ordering::SeqCst);
+            panic!("first")
+        }));
+        // The only worker has run the panicking task (and so the handler)
+        // before it takes the next one; wait for the poll itself, not a
+        // fixed time, so a slow machine still tests the containment.
+        while !polled.load(std::sync::atomic::Ordering::SeqCst) {
+            weft::time::sleep(Duration::from_millis(1)).await;
+        }
         weft::spawn(async { 5 }).await.unwrap()
     });
     assert_eq!(out, 5);
