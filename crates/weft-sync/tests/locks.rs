@@ -21,6 +21,24 @@ fn poll_once<F: Future + ?Sized>(f: Pin<&mut F>) -> Poll<F::Output> {
     f.poll(&mut Context::from_waker(Waker::noop()))
 }
 
+/// Polls `f` once with the task's own waker, so it registers (queues) now;
+/// panics if it completed instead.
+async fn queue<F: Future>(mut f: Pin<&mut F>) {
+    std::future::poll_fn(|cx| {
+        assert!(f.as_mut().poll(cx).is_pending(), "did not have to wait");
+        Poll::Ready(())
+    })
+    .await
+}
+
+/// Sleeps in 1 ms steps until `cond` holds (a slow machine only makes this
+/// take longer; `within` turns a hang into a failure).
+async fn until(cond: impl Fn() -> bool) {
+    while !cond() {
+        weft::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 async fn within<F: Future>(what: &str, f: F) -> F::Output {
     match weft::time::timeout(Duration::from_secs(10), f).await {
         Ok(v) => v,
@@ -64,11 +82,21 @@ fn mutex_is_fifo_across_tasks() {
         let m = Arc::new(Mutex::new(Vec::new()));
         let held = m.clone().lock_owned().await;
         let mut hs = Vec::new();
+        let queued = Arc::new(AtomicUsize::new(0));
         for i in 0..8 {
-            let m = m.clone();
-            hs.push(weft::spawn(async move { m.lock().await.push(i) }));
-            // Let task i queue before task i + 1 starts.
-            weft::time::sleep(Duration::from_millis(2)).await;
+            let (m, q) = (m.clone(), queued.clone());
+            hs.push(weft::spawn(async move {
+                let mut lock = pin!(m.lock());
+                queue(lock.as_mut()).await;
+                q.fetch_add(1, Ordering::SeqCst);
+                lock.await.push(i)
+            }));
+            // Task i has queued before task i + 1 starts.
+            within(
+                "the waiter to queue",
+                until(|| queued.load(Ordering::SeqCst) == i + 1),
+            )
+            .await;
         }
         drop(held);
         for h in hs {
@@ -218,13 +246,22 @@ fn semaphore_is_fifo_across_tasks() {
         let sem = Arc::new(Semaphore::new(0));
         let order = Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut hs = Vec::new();
+        let queued = Arc::new(AtomicUsize::new(0));
         for i in 0..8 {
-            let (sem, order) = (sem.clone(), order.clone());
+            let (sem, order, q) = (sem.clone(), order.clone(), queued.clone());
             hs.push(weft::spawn(async move {
-                let _p = sem.acquire().await.unwrap();
+                let mut acquire = pin!(sem.acquire());
+                queue(acquire.as_mut()).await;
+                q.fetch_add(1, Ordering::SeqCst);
+                let _p = acquire.await.unwrap();
                 order.lock().unwrap().push(i);
             }));
-            weft::time::sleep(Duration::from_millis(2)).await;
+            // Task i has queued before task i + 1 starts.
+            within(
+                "the waiter to queue",
+                until(|| queued.load(Ordering::SeqCst) == i + 1),
+            )
+            .await;
         }
         sem.add_permits(1);
         for h in hs {
