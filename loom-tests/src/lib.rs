@@ -6,4 +6,7 @@
 pub mod driver;
 
 #[cfg(loom)]
+pub mod reactor;
+
+#[cfg(loom)]
 pub mod signal;

@@ -44,6 +44,7 @@ mod context;
 mod io_driver;
 #[doc(hidden)]
 pub mod orphan;
+mod park;
 mod reactor;
 mod source;
 mod sync;

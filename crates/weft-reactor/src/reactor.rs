@@ -18,6 +18,11 @@
 //!    ever runs under a reactor lock;
 //! 4. fires expired timers, again in batches outside the lock.
 //!
+//! These steps are `crate::park::EventLoop::park`, generic over the wait
+//! (here [`MioPoll`]) and the clock, so that the loom model
+//! `loom-tests/tests/reactor_park.rs` runs them with a stand-in for
+//! `mio::Poll`; its module docs give the order and why no wake-up is lost.
+//!
 //! An event for `SIGNAL_TOKEN` (the signal self-pipe, registered once a
 //! listener exists in this runtime) is not a registration: before step 3's
 //! dispatch, the poller drains the pipe and reports pending signals to their
@@ -41,36 +46,59 @@
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use mio::{Events, Interest, Poll, Registry, Token};
 use weft_executor::Driver;
 
-use crate::io_driver::registration_set::{RegistrationSet, WAKE_TOKEN};
+use crate::io_driver::registration_set::WAKE_TOKEN;
 use crate::io_driver::scheduled_io::{Ready, ScheduledIo};
 use crate::net::addr::Resolver;
+use crate::park::{EventLoop, PollStep, SystemClock};
 use crate::signal::registry::SIGNAL_TOKEN;
-use crate::time::entry::Timers;
+use crate::sync::lock;
 use crate::wake_list::WakeList;
 
 /// Events taken from the kernel per `Poll::poll` call (tokio's figure).
 const EVENTS_CAPACITY: usize = 1024;
 
-struct Poller {
+/// The reactor's wait on the OS: `mio::Poll` and the buffer it fills.
+pub(crate) struct MioPoll {
     poll: Poll,
     events: Events,
-    /// `(token, readiness)` of the last poll, moved out of the lock for
-    /// dispatch and put back (to keep its allocation) afterwards.
-    ready: Vec<(Token, Ready)>,
+}
+
+impl PollStep for MioPoll {
+    fn poll(&mut self, timeout: Option<Duration>) {
+        if let Err(e) = self.poll.poll(&mut self.events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                panic!("weft reactor: mio::Poll::poll failed: {e}");
+            }
+            self.events.clear();
+        }
+    }
+
+    fn take_ready(&mut self, ready: &mut Vec<(Token, Ready)>) -> bool {
+        let mut signalled = false;
+        ready.extend(
+            self.events
+                .iter()
+                .filter(|e| {
+                    signalled |= e.token() == SIGNAL_TOKEN;
+                    e.token() != WAKE_TOKEN && e.token() != SIGNAL_TOKEN
+                })
+                .map(|e| (e.token(), Ready::from_mio(e))),
+        );
+        signalled
+    }
 }
 
 pub(crate) struct Inner {
-    poller: Mutex<Poller>,
+    /// The poller, the registrations and the timers (`crate::park`).
+    pub(crate) park: EventLoop<MioPoll, SystemClock>,
     pub(crate) registry: Registry,
     waker: mio::Waker,
-    pub(crate) registrations: Mutex<RegistrationSet>,
-    pub(crate) timers: Timers,
     is_shutdown: AtomicBool,
     pub(crate) resolver: OnceLock<Resolver>,
     /// Set once the signal pipe is registered with this poller
@@ -128,16 +156,14 @@ impl Reactor {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = mio::Waker::new(&registry, WAKE_TOKEN)?;
+        let step = MioPoll {
+            poll,
+            events: Events::with_capacity(EVENTS_CAPACITY),
+        };
         let inner = Inner {
-            poller: Mutex::new(Poller {
-                poll,
-                events: Events::with_capacity(EVENTS_CAPACITY),
-                ready: Vec::new(),
-            }),
+            park: EventLoop::new(step, SystemClock),
             registry,
             waker,
-            registrations: Mutex::new(RegistrationSet::new()),
-            timers: Timers::new(Instant::now()),
             is_shutdown: AtomicBool::new(false),
             resolver: OnceLock::new(),
             signals_enabled: OnceLock::new(),
@@ -169,75 +195,9 @@ impl Driver for Reactor {
     }
 }
 
-fn min_timeout(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, None) => a,
-        (None, b) => b,
-    }
-}
-
 impl Inner {
     fn park(&self, timeout: Option<Duration>) {
-        let mut poller = self.poller.lock().unwrap_or_else(|e| e.into_inner());
-        let Poller { poll, events, ready } = &mut *poller;
-        let blocking = timeout != Some(Duration::ZERO);
-        let timer_timeout = self.timers.before_park(Instant::now(), blocking);
-        let timeout = min_timeout(timeout, timer_timeout);
-        if let Err(e) = poll.poll(events, timeout) {
-            if e.kind() != io::ErrorKind::Interrupted {
-                panic!("weft reactor: mio::Poll::poll failed: {e}");
-            }
-            events.clear();
-        }
-        self.timers.after_park();
-        // Copy the events out so that no wakers run under the poller lock.
-        let mut ready = std::mem::take(ready);
-        let mut signalled = false;
-        ready.extend(
-            events
-                .iter()
-                .filter(|e| {
-                    signalled |= e.token() == SIGNAL_TOKEN;
-                    e.token() != WAKE_TOKEN && e.token() != SIGNAL_TOKEN
-                })
-                .map(|e| (e.token(), Ready::from_mio(e))),
-        );
-        drop(poller);
-        if signalled {
-            crate::signal::registry::dispatch();
-        }
-        self.dispatch(&ready);
-        ready.clear();
-        self.poller.lock().unwrap_or_else(|e| e.into_inner()).ready = ready;
-        self.timers.process();
-    }
-
-    /// Records each event's readiness and wakes its waiters, in batches with
-    /// the registration lock released around each batch.
-    fn dispatch(&self, events: &[(Token, Ready)]) {
-        let mut wakers = WakeList::new();
-        let mut iter = events.iter();
-        loop {
-            let mut more = false;
-            {
-                let set = self.registrations.lock().unwrap_or_else(|e| e.into_inner());
-                for &(token, ready) in iter.by_ref() {
-                    // A stale token (slot closed and reused) finds nothing.
-                    let Some(io) = set.get(token) else { continue };
-                    io.set_readiness(ready);
-                    io.take_wakers(ready, &mut wakers);
-                    if !wakers.can_push() {
-                        more = true;
-                        break;
-                    }
-                }
-            }
-            wakers.wake_all();
-            if !more {
-                return;
-            }
-        }
+        self.park.park(timeout);
     }
 
     fn unpark(&self) {
@@ -254,11 +214,7 @@ impl Inner {
         if self.is_shutdown.swap(true, Ordering::SeqCst) {
             return;
         }
-        let all = self
-            .registrations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .shutdown();
+        let all = lock(&self.park.registrations).shutdown();
         let mut wakers = WakeList::new();
         for io in all {
             io.shutdown(&mut wakers);
@@ -267,7 +223,7 @@ impl Inner {
             }
         }
         wakers.wake_all();
-        self.timers.shutdown();
+        self.park.timers.shutdown();
         if self.signals_enabled.get().is_some() {
             crate::signal::registry::wake_all_listeners();
         }
@@ -284,11 +240,7 @@ impl Inner {
         source: &mut impl mio::event::Source,
         interest: Interest,
     ) -> io::Result<(Token, Arc<ScheduledIo>)> {
-        let (token, io) = self
-            .registrations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .allocate()?;
+        let (token, io) = lock(&self.park.registrations).allocate()?;
         if let Err(e) = self.registry.register(source, token, interest) {
             self.release(token);
             return Err(e);
@@ -299,10 +251,7 @@ impl Inner {
     /// Frees a registration's slot. The mio deregistration is done by the
     /// owner of the source before this.
     pub(crate) fn release(&self, token: Token) {
-        self.registrations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(token);
+        lock(&self.park.registrations).remove(token);
     }
 }
 
@@ -324,17 +273,13 @@ impl Handle {
     /// Number of live I/O registrations (for tests and diagnostics).
     #[doc(hidden)]
     pub fn registered_sources(&self) -> usize {
-        self.inner
-            .registrations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
+        lock(&self.inner.park.registrations).len()
     }
 
     /// Number of armed timers (for tests and diagnostics).
     #[doc(hidden)]
     pub fn armed_timers(&self) -> usize {
-        self.inner.timers.len()
+        self.inner.park.timers.len()
     }
 }
 

@@ -260,11 +260,6 @@ impl Timers {
         }
     }
 
-    /// Fires every timer due now.
-    pub fn process(&self) -> usize {
-        self.process_at(self.now_tick(Instant::now()))
-    }
-
     /// Called by the poller before blocking: how long it may block for the
     /// timers' sake (`None`: no timer), and records that it is asleep (unless
     /// `blocking` is false: a zero-timeout poll needs no wake-up).

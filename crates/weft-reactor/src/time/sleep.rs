@@ -108,7 +108,7 @@ impl Sleep {
         let this = self.get_mut();
         this.deadline = deadline;
         if let (Some(entry), Some(handle)) = (&this.entry, &this.handle) {
-            handle.inner.timers.cancel(entry);
+            handle.inner.park.timers.cancel(entry);
             // Re-armed lazily on the next poll: keep the allocation.
         }
     }
@@ -121,7 +121,7 @@ impl Sleep {
         let coop = ready!(coop::poll_proceed(cx));
         let handle = self.handle.get_or_insert_with(Handle::current);
         let entry = self.entry.get_or_insert_with(|| Arc::new(TimerShared::new()));
-        let timers = &handle.inner.timers;
+        let timers = &handle.inner.park.timers;
         if entry.is_disarmed() {
             // First poll, or first after a reset: arm.
             if Instant::now() >= self.deadline {
@@ -167,7 +167,7 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let (Some(entry), Some(handle)) = (&self.entry, &self.handle) {
-            handle.inner.timers.cancel(entry);
+            handle.inner.park.timers.cancel(entry);
         }
     }
 }
