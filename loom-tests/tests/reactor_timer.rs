@@ -190,3 +190,29 @@ fn timer_rearmed_while_it_fires_is_in_the_wheel_once() {
         assert!(timers.is_empty());
     });
 }
+
+/// A `Sleep` reset: its timer is cancelled while the poller fires it, then
+/// armed again. Whichever of the two took it out of the wheel, the re-arm
+/// finds it out (no stale key left behind by the cancel), and it fires once
+/// at its new deadline.
+#[test]
+fn timer_cancelled_while_it_fires_can_be_rearmed() {
+    loom::model(|| {
+        let timers = Arc::new(Timers::new(Instant::now()));
+        let entry = Arc::new(TimerShared::new());
+        timers.register(&entry, 5);
+        let poller = {
+            let timers = timers.clone();
+            thread::spawn(move || timers.process_at(10))
+        };
+        timers.cancel(&entry);
+        poller.join().unwrap();
+        assert_eq!(
+            timers.register(&entry, 20),
+            Registered::Armed { wake_poller: false }
+        );
+        assert_eq!(timers.len(), 1, "the re-armed timer is not in the wheel once");
+        assert_eq!(timers.process_at(30), 1);
+        assert!(timers.is_empty());
+    });
+}
