@@ -13,95 +13,16 @@
 //! cargo bench -p weft-benches --bench spawn -- --warm-up-time 1 --measurement-time 3
 //! ```
 
-use std::future::Future;
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
-use weft_benches::{tokio_runtime, weft_runtime, Smol, SmolJoin, Unwrap};
+use weft_benches::{Rt, Smol, Tokio, Weft};
 
 /// Tasks per iteration of every workload.
 const TASKS: usize = 10_000;
-
-/// A runtime, seen from outside and from inside its tasks.
-trait Rt: Send + Sync + Sized + 'static {
-    const NAME: &'static str;
-    /// What a spawn returns: resolves to the task's output.
-    type Join<T: Send + 'static>: Future<Output = T> + Send + Unpin + 'static;
-
-    fn new() -> Self;
-    /// Runs `f` to completion on the calling thread (not a worker).
-    fn block_on<F: Future>(&self, f: F) -> F::Output;
-    /// Spawns from any thread, inside or outside the runtime.
-    fn spawn<F>(&self, f: F) -> Self::Join<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static;
-}
-
-struct Weft(weft::Runtime);
-
-impl Rt for Weft {
-    const NAME: &'static str = "weft";
-    type Join<T: Send + 'static> = Unwrap<weft::task::JoinHandle<T>>;
-
-    fn new() -> Self {
-        Weft(weft_runtime())
-    }
-    fn block_on<F: Future>(&self, f: F) -> F::Output {
-        self.0.block_on(f)
-    }
-    fn spawn<F>(&self, f: F) -> Self::Join<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Unwrap(self.0.spawn(f))
-    }
-}
-
-struct Tokio(tokio::runtime::Runtime);
-
-impl Rt for Tokio {
-    const NAME: &'static str = "tokio";
-    type Join<T: Send + 'static> = Unwrap<tokio::task::JoinHandle<T>>;
-
-    fn new() -> Self {
-        Tokio(tokio_runtime())
-    }
-    fn block_on<F: Future>(&self, f: F) -> F::Output {
-        // `Handle::block_on`, so several threads can block at once.
-        self.0.handle().block_on(f)
-    }
-    fn spawn<F>(&self, f: F) -> Self::Join<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Unwrap(self.0.spawn(f))
-    }
-}
-
-impl Rt for Smol {
-    const NAME: &'static str = "smol";
-    type Join<T: Send + 'static> = SmolJoin<T>;
-
-    fn new() -> Self {
-        Smol::start()
-    }
-    fn block_on<F: Future>(&self, f: F) -> F::Output {
-        smol::block_on(f)
-    }
-    fn spawn<F>(&self, f: F) -> Self::Join<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        SmolJoin(Some(self.ex.spawn(f)))
-    }
-}
 
 type Group<'a> = BenchmarkGroup<'a, WallTime>;
 

@@ -1,6 +1,7 @@
 //! Shared pieces of the benches: every runtime built the same way, with the
-//! same number of workers, and the small adapters that make their join
-//! handles look alike.
+//! same number of workers, the small adapters that make their join handles
+//! look alike, and [`Rt`], the one face of the three runtimes that a bench
+//! needs to spawn and block on.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -100,5 +101,88 @@ impl Drop for Smol {
         for t in self.threads.drain(..) {
             t.join().unwrap();
         }
+    }
+}
+
+/// A runtime, seen from outside and from inside its tasks: weft ([`Weft`]),
+/// tokio ([`Tokio`]) and smol ([`Smol`]), each with [`WORKERS`] workers.
+pub trait Rt: Send + Sync + Sized + 'static {
+    /// The name criterion shows.
+    const NAME: &'static str;
+    /// What a spawn returns: resolves to the task's output.
+    type Join<T: Send + 'static>: Future<Output = T> + Send + Unpin + 'static;
+
+    /// A runtime with [`WORKERS`] workers.
+    fn new() -> Self;
+    /// Runs `f` to completion on the calling thread (not a worker).
+    fn block_on<F: Future>(&self, f: F) -> F::Output;
+    /// Spawns from any thread, inside or outside the runtime.
+    fn spawn<F>(&self, f: F) -> Self::Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+}
+
+/// weft's [`Rt`]: [`weft_runtime`].
+pub struct Weft(pub weft::Runtime);
+
+impl Rt for Weft {
+    const NAME: &'static str = "weft";
+    type Join<T: Send + 'static> = Unwrap<weft::task::JoinHandle<T>>;
+
+    fn new() -> Self {
+        Weft(weft_runtime())
+    }
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.0.block_on(f)
+    }
+    fn spawn<F>(&self, f: F) -> Self::Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Unwrap(self.0.spawn(f))
+    }
+}
+
+/// tokio's [`Rt`]: [`tokio_runtime`].
+pub struct Tokio(pub tokio::runtime::Runtime);
+
+impl Rt for Tokio {
+    const NAME: &'static str = "tokio";
+    type Join<T: Send + 'static> = Unwrap<tokio::task::JoinHandle<T>>;
+
+    fn new() -> Self {
+        Tokio(tokio_runtime())
+    }
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        // `Handle::block_on`, so several threads can block at once.
+        self.0.handle().block_on(f)
+    }
+    fn spawn<F>(&self, f: F) -> Self::Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Unwrap(self.0.spawn(f))
+    }
+}
+
+impl Rt for Smol {
+    const NAME: &'static str = "smol";
+    type Join<T: Send + 'static> = SmolJoin<T>;
+
+    fn new() -> Self {
+        Smol::start()
+    }
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        smol::block_on(f)
+    }
+    fn spawn<F>(&self, f: F) -> Self::Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        SmolJoin(Some(self.ex.spawn(f)))
     }
 }
