@@ -13,7 +13,8 @@
 //! watch's send waking the receivers before it bumps the version; the last
 //! broadcast sender's drop not waking waiting receivers; a oneshot send not
 //! taking the receiver's waker; the last mpsc sender's drop not waking the
-//! receiver.
+//! receiver. The broadcast slot fast path's model and its mutations are in
+//! `loom-tests/README.md`.
 #![cfg(loom)]
 
 mod sync_support;
@@ -74,5 +75,36 @@ fn mpsc_recv_vs_send_and_last_sender_drop() {
         tx.try_send(1u8).unwrap();
         drop(tx);
         assert_eq!(waiter.join().unwrap(), (Some(1), None));
+    });
+}
+
+/// Two sends overwriting a capacity-1 ring while the receiver reads it on
+/// the slot fast path: each value is read once or counted as skipped,
+/// never read twice or out of order, and the newest value always arrives
+/// before `Closed`.
+#[test]
+fn broadcast_overwrites_racing_the_slot_fast_path() {
+    model("broadcast_overwrites_racing_the_slot_fast_path", || {
+        let (tx, mut rx) = broadcast::channel(1);
+        tx.send(1u8).unwrap();
+        let sender = thread::spawn(move || {
+            tx.send(2).unwrap();
+            tx.send(3).unwrap();
+        });
+        let (mut seen, mut skipped) = (Vec::new(), 0);
+        loop {
+            match block_on(rx.recv()) {
+                Ok(v) => seen.push(v),
+                Err(broadcast::error::RecvError::Lagged(n)) => skipped += n,
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+        sender.join().unwrap();
+        assert!(
+            seen.windows(2).all(|w| w[0] < w[1]),
+            "values read twice or out of order: {seen:?}"
+        );
+        assert_eq!(seen.len() as u64 + skipped, 3, "read {seen:?}, skipped {skipped}");
+        assert_eq!(seen.last(), Some(&3), "the newest value was lost");
     });
 }

@@ -3,30 +3,48 @@
 //!
 //! # Protocol
 //!
-//! One mutex holds a ring of the last `capacity` values, each numbered by
-//! its position in the stream (`head` is the number of the oldest one kept,
-//! `tail` the number the next value gets), the sender and receiver counts,
-//! and a `WaitList` (`wait_list.rs`) of receivers waiting for a value. A receiver keeps
-//! the number of the next value it wants:
+//! Values are numbered by their position in the stream. A ring of
+//! `capacity` slots, each behind its own `RwLock`, holds the last
+//! `capacity` values: value `n` lives in slot `n % capacity`, tagged with
+//! `n`. One mutex, the *tail*, holds the number the next value gets
+//! (`tail`), the sender and receiver counts, and a `WaitList`
+//! (`wait_list.rs`) of receivers waiting for a value. The oldest value kept
+//! is `head = tail - capacity` (0 until the ring has filled once).
 //!
-//! * below `head`: the values it wanted were overwritten. It jumps to
+//! A send takes the tail lock, writes its value into slot `tail % capacity`
+//! under that slot's write lock (the value it replaces is dropped after
+//! both locks are released), bumps `tail`, and wakes every waiting
+//! receiver after unlocking. So under the tail lock, every value below
+//! `tail` has been written.
+//!
+//! A receiver keeps the number `next` of the value it wants. Its fast path
+//! read-locks slot `next % capacity` alone: if the slot is tagged `next`, it
+//! clones the value and moves on. Receivers reading the same or different
+//! slots never wait for each other, and never touch the tail: that is what
+//! keeps a fan-out to many receivers from serialising on one lock. If the
+//! tag differs (the value is not sent yet, or was overwritten), the
+//! receiver drops the slot, takes the tail lock and decides there:
+//!
+//! * `next < head`: the values it wanted were overwritten. It jumps to
 //!   `head` and returns `Lagged(skipped)`; the next `recv` returns the
 //!   oldest value kept.
-//! * below `tail`: it clones that value.
-//! * at `tail`: it waits (or sees `Closed` once every sender is gone).
+//! * `next < tail`: the value is in its slot (sent since the fast path
+//!   looked); it clones it.
+//! * `next == tail`: it waits (or sees `Closed` once every sender is gone),
+//!   registered under the same lock the send bumps `tail` under, so a send
+//!   either came before (and the receiver sees it) or wakes it.
 //!
-//! A send pushes (dropping the oldest value once the ring is full) and
-//! wakes every waiting receiver, all under the lock but the wakes. As in
+//! Locks are always taken tail first, slot second (the fast path takes a
+//! slot alone), so no two paths wait for each other in a cycle. As in
 //! tokio, the capacity is rounded up to a power of two, so `Lagged` counts
 //! match tokio's.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::sync::{lock, Arc, Mutex};
+use crate::sync::{lock, read, write, Arc, Mutex, RwLock};
 use crate::wait_list::WaitList;
 
 pub mod error {
@@ -106,14 +124,23 @@ pub mod error {
 use error::{RecvError, SendError, TryRecvError};
 
 struct Shared<T> {
-    state: Mutex<State<T>>,
-    capacity: usize,
+    /// The ring: value `n` in slot `n & mask`.
+    buffer: Box<[RwLock<Slot<T>>]>,
+    mask: u64,
+    state: Mutex<State>,
 }
 
-struct State<T> {
-    ring: VecDeque<T>,
-    /// Stream number of `ring[0]`.
-    head: u64,
+/// One slot of the ring.
+struct Slot<T> {
+    /// The stream number of `value` (`u64::MAX` before the first write).
+    pos: u64,
+    value: Option<T>,
+}
+
+/// The tail: everything but the values, under one mutex.
+struct State {
+    /// The number the next value gets.
+    tail: u64,
     senders: usize,
     receivers: usize,
     waiters: WaitList<()>,
@@ -121,9 +148,19 @@ struct State<T> {
     closed_waiters: WaitList<()>,
 }
 
-impl<T> State<T> {
-    fn tail(&self) -> u64 {
-        self.head + self.ring.len() as u64
+impl<T> Shared<T> {
+    fn capacity(&self) -> u64 {
+        self.mask + 1
+    }
+
+    /// The oldest value kept, for a tail of `tail`.
+    fn head(&self, tail: u64) -> u64 {
+        tail.saturating_sub(self.capacity())
+    }
+
+    fn slot(&self, pos: u64) -> &RwLock<Slot<T>> {
+        // The mask keeps the index below the buffer's length.
+        &self.buffer[(pos & self.mask) as usize]
     }
 }
 
@@ -166,16 +203,24 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         "weft::sync::broadcast::channel: a capacity of {capacity} exceeds usize::MAX / 2"
     );
     let capacity = capacity.next_power_of_two();
+    let buffer = (0..capacity)
+        .map(|_| {
+            RwLock::new(Slot {
+                pos: u64::MAX,
+                value: None,
+            })
+        })
+        .collect();
     let shared = Arc::new(Shared {
+        buffer,
+        mask: capacity as u64 - 1,
         state: Mutex::new(State {
-            ring: VecDeque::with_capacity(capacity),
-            head: 0,
+            tail: 0,
             senders: 1,
             receivers: 1,
             waiters: WaitList::new(),
             closed_waiters: WaitList::new(),
         }),
-        capacity,
     });
     (
         Sender {
@@ -201,13 +246,13 @@ impl<T> Sender<T> {
             if s.receivers == 0 {
                 return Err(SendError(value));
             }
-            let dropped = if s.ring.len() == self.shared.capacity {
-                s.head += 1;
-                s.ring.pop_front()
-            } else {
-                None
+            let pos = s.tail;
+            let dropped = {
+                let mut slot = write(self.shared.slot(pos));
+                slot.pos = pos;
+                slot.value.replace(value)
             };
-            s.ring.push_back(value);
+            s.tail = pos + 1;
             (s.receivers, s.waiters.drain(|_| ()), dropped)
         };
         drop(dropped);
@@ -228,7 +273,7 @@ impl<T> Sender<T> {
         s.receivers += 1;
         Receiver {
             shared: self.shared.clone(),
-            next: s.tail(),
+            next: s.tail,
         }
     }
 
@@ -251,7 +296,8 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        lock(&self.shared.state).ring.len()
+        let tail = lock(&self.shared.state).tail;
+        (tail - self.shared.head(tail)) as usize
     }
 
     /// `true` if no value is kept.
@@ -328,22 +374,57 @@ impl<T> fmt::Debug for Sender<T> {
 }
 
 impl<T: Clone> Receiver<T> {
-    /// One receive step under the lock; `None`: nothing yet, senders remain.
-    fn step(&mut self, s: &State<T>) -> Option<Result<T, TryRecvError>> {
-        if self.next < s.head {
-            let skipped = s.head - self.next;
-            self.next = s.head;
-            return Some(Err(TryRecvError::Lagged(skipped)));
+    /// The fast path: the next value, if its slot holds it now (only that
+    /// slot's read lock).
+    fn try_slot(&mut self) -> Option<T> {
+        let slot = read(self.shared.slot(self.next));
+        if slot.pos != self.next {
+            return None;
         }
-        if self.next < s.tail() {
-            let v = s.ring[(self.next - s.head) as usize].clone();
-            self.next += 1;
-            return Some(Ok(v));
+        // A value clone is user code; it holds only this slot's read lock.
+        let v = slot.value.clone()?;
+        drop(slot);
+        self.next += 1;
+        Some(v)
+    }
+
+    /// One receive step under the tail lock, for when the fast path found
+    /// no value.
+    fn step(&mut self, s: &State) -> Step {
+        let head = self.shared.head(s.tail);
+        if self.next < head {
+            let skipped = head - self.next;
+            self.next = head;
+            return Step::Lagged(skipped);
+        }
+        if self.next < s.tail {
+            // Sent since the fast path looked. It is cloned on the fast path
+            // again, outside this lock (a clone is user code, and may use
+            // the channel); if it is overwritten first, the next step is
+            // `Lagged`.
+            return Step::Retry;
         }
         if s.senders == 0 {
-            return Some(Err(TryRecvError::Closed));
+            return Step::Closed;
         }
-        None
+        Step::Wait
+    }
+
+    /// The fast path, then the tail step, until one decides.
+    fn try_step(&mut self) -> Result<T, TryRecvError> {
+        loop {
+            if let Some(v) = self.try_slot() {
+                return Ok(v);
+            }
+            let shared = self.shared.clone();
+            let s = lock(&shared.state);
+            match self.step(&s) {
+                Step::Retry => continue,
+                Step::Lagged(n) => return Err(TryRecvError::Lagged(n)),
+                Step::Closed => return Err(TryRecvError::Closed),
+                Step::Wait => return Err(TryRecvError::Empty),
+            }
+        }
     }
 
     /// Waits for the next value.
@@ -379,9 +460,7 @@ impl<T: Clone> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let shared = self.shared.clone();
-        let s = lock(&shared.state);
-        self.step(&s).unwrap_or(Err(TryRecvError::Empty))
+        self.try_step()
     }
 
     /// Blocks the thread until the next value: for plain threads.
@@ -415,7 +494,7 @@ impl<T> Receiver<T> {
         s.receivers += 1;
         Receiver {
             shared: self.shared.clone(),
-            next: s.tail(),
+            next: s.tail,
         }
     }
 
@@ -427,8 +506,8 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        let s = lock(&self.shared.state);
-        (s.tail() - self.next.max(s.head)) as usize
+        let tail = lock(&self.shared.state).tail;
+        (tail - self.next.max(self.shared.head(tail))) as usize
     }
 
     /// `true` if this receiver has read every kept value.
@@ -488,36 +567,49 @@ impl<T: Clone> Future for Recv<'_, T> {
             return Poll::Pending;
         };
         let this = &mut *self;
-        let shared = this.rx.shared.clone();
-        let mut s = lock(&shared.state);
-        // A value clone is user code, but it cannot reach this lock.
-        match this.rx.step(&s) {
-            Some(out) => {
-                if let Some(k) = this.key.take() {
-                    s.waiters.remove(k);
-                }
-                drop(s);
-                coop.made_progress();
-                Poll::Ready(out.map_err(|e| match e {
-                    TryRecvError::Lagged(n) => RecvError::Lagged(n),
-                    TryRecvError::Closed | TryRecvError::Empty => RecvError::Closed,
-                }))
+        let out = loop {
+            if let Some(v) = this.rx.try_slot() {
+                break Ok(v);
             }
-            None => {
-                match this.key {
-                    Some(k) if s.waiters.is_linked(k) => s.waiters.set_waker(k, cx),
-                    Some(k) => {
-                        // Woken by a send that did not concern us (already
-                        // read): queue again.
-                        s.waiters.remove(k);
-                        this.key = Some(s.waiters.push_back((), Some(cx.waker())));
+            let shared = this.rx.shared.clone();
+            let mut s = lock(&shared.state);
+            match this.rx.step(&s) {
+                Step::Retry => continue,
+                Step::Lagged(n) => break Err(RecvError::Lagged(n)),
+                Step::Closed => break Err(RecvError::Closed),
+                Step::Wait => {
+                    match this.key {
+                        Some(k) if s.waiters.is_linked(k) => s.waiters.set_waker(k, cx),
+                        Some(k) => {
+                            // Woken by a send that did not concern us
+                            // (already read): queue again.
+                            s.waiters.remove(k);
+                            this.key = Some(s.waiters.push_back((), Some(cx.waker())));
+                        }
+                        None => this.key = Some(s.waiters.push_back((), Some(cx.waker()))),
                     }
-                    None => this.key = Some(s.waiters.push_back((), Some(cx.waker()))),
+                    return Poll::Pending;
                 }
-                Poll::Pending
             }
+        };
+        if let Some(k) = this.key.take() {
+            lock(&this.rx.shared.state).waiters.remove(k);
         }
+        coop.made_progress();
+        Poll::Ready(out)
     }
+}
+
+/// What a receive step under the tail lock decided.
+enum Step {
+    /// The value is in its slot now: take the fast path again.
+    Retry,
+    /// Overwritten: this many values were skipped.
+    Lagged(u64),
+    /// Every sender is gone and every value was read.
+    Closed,
+    /// Nothing new yet: wait for a send.
+    Wait,
 }
 
 impl<T> Drop for Recv<'_, T> {
