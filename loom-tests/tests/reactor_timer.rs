@@ -53,6 +53,76 @@ fn cancel_racing_fire_wakes_at_most_once_and_frees_once() {
     });
 }
 
+/// A `Sleep`'s drop (`may_be_armed`, then `cancel` only if it may be)
+/// races the firing: the drop skips the wheel lock only for an entry that
+/// is out of the wheel, so the entry never outlives both, and the waker is
+/// called at most once. Also the drop going first (cancel) and second
+/// (fired, no lock) are both explored.
+#[test]
+fn sleep_drop_racing_fire_skips_the_lock_only_once_fired() {
+    use std::sync::atomic::{AtomicUsize as StdAtomic, Ordering::Relaxed};
+    static SKIPPED: StdAtomic = StdAtomic::new(0);
+    static LOCKED: StdAtomic = StdAtomic::new(0);
+    loom::model(|| {
+        let timers = Arc::new(Timers::new(Instant::now()));
+        let entry = Arc::new(TimerShared::new());
+        assert_eq!(
+            timers.register(&entry, 5),
+            Registered::Armed { wake_poller: false }
+        );
+        let (woken, waker) = counting_waker();
+        assert!(entry.poll(&mut Context::from_waker(&waker)).is_pending());
+
+        let poller = {
+            let timers = timers.clone();
+            thread::spawn(move || timers.process_at(10))
+        };
+        if entry.may_be_armed() {
+            timers.cancel(&entry);
+            LOCKED.fetch_add(1, Relaxed);
+        } else {
+            SKIPPED.fetch_add(1, Relaxed);
+        }
+        drop(entry);
+        let fired = poller.join().unwrap();
+
+        assert!(woken.0.load(Ordering::SeqCst) <= 1, "waker called twice");
+        assert_eq!(woken.0.load(Ordering::SeqCst), fired, "fired without waking");
+        assert!(timers.is_empty(), "a dropped sleep's entry stayed in the wheel");
+    });
+    assert!(
+        SKIPPED.load(Relaxed) > 0 && LOCKED.load(Relaxed) > 0,
+        "explored only one side of the drop (skipped {}, locked {})",
+        SKIPPED.load(Relaxed),
+        LOCKED.load(Relaxed)
+    );
+}
+
+/// The same drop racing a poller for which the timer is not yet due: the
+/// drop must take the lock and cancel, or the entry would sit in the wheel
+/// until its deadline.
+#[test]
+fn sleep_dropped_before_its_deadline_leaves_the_wheel() {
+    loom::model(|| {
+        let timers = Arc::new(Timers::new(Instant::now()));
+        let entry = Arc::new(TimerShared::new());
+        assert_eq!(
+            timers.register(&entry, 50),
+            Registered::Armed { wake_poller: false }
+        );
+        let poller = {
+            let timers = timers.clone();
+            thread::spawn(move || timers.process_at(10))
+        };
+        if entry.may_be_armed() {
+            timers.cancel(&entry);
+        }
+        drop(entry);
+        assert_eq!(poller.join().unwrap(), 0, "a timer fired 40 ticks early");
+        assert!(timers.is_empty(), "a dropped sleep's entry stayed in the wheel");
+    });
+}
+
 /// Firing races the task storing its waker: a task that saw `Pending` is
 /// woken.
 #[test]

@@ -21,6 +21,11 @@
 //! lock held, swap `key` to `NO_KEY`; if it was a key, remove that entry from
 //! the wheel (O(1)).
 //!
+//! A `Sleep` dropped after its timer fired skips the cancel (and the wheel
+//! lock): `FIRED` is stored after the entry left the wheel
+//! ([`TimerShared::may_be_armed`]). A reset still cancels, to mark the
+//! entry `IDLE` for re-arming.
+//!
 //! Both run under the wheel lock, so exactly one of them removes the entry
 //! (it is freed once), and the waker is taken at most once by the firing side
 //! and never by the cancelling side (a cancelled timer's waker is just
@@ -111,6 +116,17 @@ impl TimerShared {
     /// while its owner looks.
     pub fn is_disarmed(&self) -> bool {
         self.state.load(Ordering::Acquire) == IDLE
+    }
+
+    /// `true` if the entry may be in a wheel: `PENDING`. An entry in any
+    /// other state is out of every wheel for good unless its owner re-arms
+    /// it: `IDLE` was never armed or was cancelled, and the firing side
+    /// stores `FIRED` or `SHUTDOWN` (`Release`) only after taking it out of
+    /// the wheel and clearing its key, so this `Acquire` load that sees
+    /// either also sees the key cleared. Only the owner arms, so the answer
+    /// cannot go from `false` to `true` while the owner asks.
+    pub fn may_be_armed(&self) -> bool {
+        self.state.load(Ordering::Acquire) == PENDING
     }
 
     fn fired(&self) -> Option<Fired> {

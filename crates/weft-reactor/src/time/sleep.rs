@@ -167,7 +167,10 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let (Some(entry), Some(handle)) = (&self.entry, &self.handle) {
-            handle.inner.park.timers.cancel(entry);
+            // A fired (or never armed) timer is in no wheel: no lock to take.
+            if entry.may_be_armed() {
+                handle.inner.park.timers.cancel(entry);
+            }
         }
     }
 }
