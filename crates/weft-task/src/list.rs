@@ -23,12 +23,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use slab::Slab;
 
 use crate::raw::RawTask;
+use crossbeam_utils::CachePadded;
+
 use crate::sync::{lock, Mutex};
 use crate::{Id, JoinHandle, Notified, Schedule, Task, TaskMeta};
 
 /// The live tasks of one scheduler.
 pub struct OwnedTasks<S: Schedule> {
-    shards: Box<[Mutex<Shard<S>>]>,
+    /// Each shard on its own cache line: task ids are consecutive, so
+    /// consecutive spawns lock neighbouring shards, and unpadded
+    /// neighbours would share a line between the threads locking them.
+    shards: Box<[CachePadded<Mutex<Shard<S>>>]>,
     id: u64,
 }
 
@@ -57,10 +62,10 @@ impl<S: Schedule> OwnedTasks<S> {
         OwnedTasks {
             shards: (0..n)
                 .map(|_| {
-                    Mutex::new(Shard {
+                    CachePadded::new(Mutex::new(Shard {
                         tasks: Slab::new(),
                         closed: false,
-                    })
+                    }))
                 })
                 .collect(),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
