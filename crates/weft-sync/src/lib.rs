@@ -2,8 +2,9 @@
 //! with tokio's names and signatures so code moves over by changing the
 //! path.
 //!
-//! * channels: [`mpsc`] (bounded with [`Permit`](mpsc::Permit)s, and
-//!   unbounded), [`oneshot`], [`broadcast`] (with `Lagged`), [`watch`];
+//! * channels: [`mpsc`] (bounded with [`Permit`](mpsc::Permit)s and
+//!   [`reserve_many`](mpsc::Sender::reserve_many), and unbounded),
+//!   [`oneshot`], [`broadcast`] (with `Lagged`), [`watch`];
 //! * locks: [`Mutex`] (with [`OwnedMutexGuard`], [`MappedMutexGuard`]),
 //!   [`RwLock`];
 //! * [`Semaphore`], [`Notify`], [`Barrier`], [`OnceCell`].

@@ -342,6 +342,20 @@ impl<'a> Acquire<'a> {
     pub(crate) fn new(sem: &'a RawSemaphore, n: usize) -> Self {
         Acquire { sem, n, key: None }
     }
+
+    /// Leaves the queue now if this acquire waits in it (rule 4: what it
+    /// was assigned or granted goes back, to the queue front first).
+    /// Returns `true` if it was queued, so the caller can tell whoever
+    /// waits for permits coming back (the bounded `mpsc` receiver).
+    pub(crate) fn cancel(&mut self) -> bool {
+        match self.key.take() {
+            Some(k) => {
+                self.sem.cancel(k);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 impl std::future::Future for Acquire<'_> {
@@ -362,8 +376,6 @@ impl std::future::Future for Acquire<'_> {
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
-        if let Some(k) = self.key.take() {
-            self.sem.cancel(k);
-        }
+        self.cancel();
     }
 }

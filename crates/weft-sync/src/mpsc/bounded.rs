@@ -1,6 +1,9 @@
-//! The bounded channel: [`channel`], [`Sender`], [`Receiver`], [`Permit`].
+//! The bounded channel: [`channel`], [`Sender`], [`Receiver`], [`Permit`],
+//! [`PermitIterator`].
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -24,6 +27,64 @@ pub struct Receiver<T> {
 #[must_use = "dropping the permit gives the slot back at once"]
 pub struct Permit<'a, T> {
     chan: &'a Chan<T>,
+}
+
+/// `n` reserved slots, handed out one [`Permit`] at a time; see
+/// [`Sender::reserve_many`]. Dropping it gives the slots it has not handed
+/// out back to the channel.
+///
+/// ```
+/// let (tx, mut rx) = weft::sync::mpsc::channel(3);
+/// let mut permits = tx.try_reserve_many(3).unwrap();
+/// assert_eq!(permits.len(), 3);
+/// permits.next().unwrap().send('a');
+/// drop(permits); // two slots come back
+/// assert_eq!(tx.capacity(), 2);
+/// assert_eq!(rx.try_recv(), Ok('a'));
+/// ```
+#[must_use = "dropping the iterator gives its slots back at once"]
+pub struct PermitIterator<'a, T> {
+    chan: &'a Chan<T>,
+    /// Slots reserved and not yet handed out as `Permit`s.
+    n: usize,
+}
+
+/// A wait for `n` free slots: the semaphore's acquire, plus what the
+/// channel needs when it is dropped before it completes. The semaphore
+/// hands whatever the wait was given to the next waiter, or back to the
+/// free slots (its rule 4); after `Receiver::close` nobody else waits, so
+/// those slots may be the last reserved ones, and the receiver, waiting
+/// for them to end the channel, must hear of it.
+struct AcquireSlots<'a, T> {
+    chan: &'a Chan<T>,
+    acquire: Acquire<'a>,
+}
+
+impl<'a, T> AcquireSlots<'a, T> {
+    fn new(chan: &'a Chan<T>, n: usize) -> Self {
+        let sem = chan.sem.as_ref().expect("a bounded channel has a semaphore");
+        AcquireSlots {
+            chan,
+            acquire: Acquire::new(sem, n),
+        }
+    }
+}
+
+impl<T> Future for AcquireSlots<'_, T> {
+    type Output = Result<(), SendError<()>>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.acquire)
+            .poll(cx)
+            .map(|r| r.map_err(|_| SendError(())))
+    }
+}
+
+impl<T> Drop for AcquireSlots<'_, T> {
+    fn drop(&mut self) {
+        if self.acquire.cancel() {
+            self.chan.wake_rx_if_closed();
+        }
+    }
 }
 
 /// A reserved slot that owns its [`Sender`]; see [`Sender::reserve_owned`].
@@ -184,9 +245,90 @@ impl<T> Sender<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        match Acquire::new(self.sem(), 1).await {
-            Ok(()) => Ok(Permit { chan: &self.chan }),
-            Err(_) => Err(SendError(())),
+        AcquireSlots::new(&self.chan, 1).await?;
+        Ok(Permit { chan: &self.chan })
+    }
+
+    /// Waits for `n` free slots and reserves them all at once: the
+    /// [`PermitIterator`] then hands out `n` [`Permit`]s that send without
+    /// waiting.
+    ///
+    /// Waiting senders are served in order, so a `reserve_many` at the
+    /// front of the queue takes slots as they free up until it has `n`,
+    /// and the senders behind it wait for it (no small send overtakes it).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] at once if `n` exceeds the channel's
+    /// [`max_capacity`](Sender::max_capacity) (it could never be
+    /// satisfied; tokio's `reserve_many` returns the same error), and when
+    /// the receiver is gone (closed or dropped, also while this waits).
+    /// `n == 0` gives an empty iterator at once, without waiting behind
+    /// other senders, unless the receiver is gone.
+    ///
+    /// Cancel-safe: dropping the future loses nothing but its place in the
+    /// queue; slots already handed to it go to the next waiting sender (or
+    /// back to the channel).
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (tx, mut rx) = weft::sync::mpsc::channel(4);
+    ///     let permits = tx.reserve_many(3).await.unwrap();
+    ///     assert_eq!(tx.capacity(), 1);
+    ///     for (i, permit) in permits.enumerate() {
+    ///         permit.send(i);
+    ///     }
+    ///     assert_eq!(rx.recv().await, Some(0));
+    ///     assert!(tx.reserve_many(5).await.is_err()); // more than the bound
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
+        if n > self.max_capacity() {
+            return Err(SendError(()));
+        }
+        AcquireSlots::new(&self.chan, n).await?;
+        Ok(PermitIterator { chan: &self.chan, n })
+    }
+
+    /// Reserves `n` slots now if they are all free (and nobody waits
+    /// ahead), or none.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] if fewer than `n` slots are free, or if `n`
+    /// exceeds the channel's [`max_capacity`](Sender::max_capacity) (as
+    /// tokio's `try_reserve_many`); [`TrySendError::Closed`] if the
+    /// receiver is gone. `n == 0` gives an empty iterator unless the
+    /// receiver is gone.
+    ///
+    /// ```
+    /// use weft::sync::mpsc::{channel, error::TrySendError};
+    /// let (tx, _rx) = channel::<u8>(2);
+    /// let one = tx.try_reserve().unwrap();
+    /// assert_eq!(tx.try_reserve_many(2).unwrap_err(), TrySendError::Full(()));
+    /// assert_eq!(tx.capacity(), 1); // the failed call took nothing
+    /// drop(one);
+    /// assert_eq!(tx.try_reserve_many(2).unwrap().len(), 2);
+    /// ```
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        if n > self.max_capacity() {
+            return Err(TrySendError::Full(()));
+        }
+        if n == 0 {
+            // Nothing to take, so nobody waiting ahead is overtaken (the
+            // semaphore's `try_acquire` refuses whenever someone waits).
+            return if self.sem().is_closed() {
+                Err(TrySendError::Closed(()))
+            } else {
+                Ok(PermitIterator { chan: &self.chan, n })
+            };
+        }
+        match self.sem().try_acquire(n) {
+            Ok(()) => Ok(PermitIterator { chan: &self.chan, n }),
+            Err(TryAcquire::NoPermits) => Err(TrySendError::Full(())),
+            Err(TryAcquire::Closed) => Err(TrySendError::Closed(())),
         }
     }
 
@@ -222,10 +364,8 @@ impl<T> Sender<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
-        match Acquire::new(self.sem(), 1).await {
-            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
-            Err(_) => Err(SendError(())),
-        }
+        AcquireSlots::new(&self.chan, 1).await?;
+        Ok(OwnedPermit { sender: Some(self) })
     }
 
     /// [`try_reserve`](Sender::try_reserve), with the permit owning the
@@ -410,7 +550,7 @@ impl<T> Permit<'_, T> {
         let chan = self.chan;
         std::mem::forget(self);
         if let Err(value) = chan.push(value, true) {
-            chan.release_unused_permit();
+            chan.release_unused_permits(1);
             drop(value);
         }
     }
@@ -418,13 +558,50 @@ impl<T> Permit<'_, T> {
 
 impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
-        self.chan.release_unused_permit();
+        self.chan.release_unused_permits(1);
     }
 }
 
 impl<T> fmt::Debug for Permit<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("mpsc::Permit").finish_non_exhaustive()
+    }
+}
+
+impl<'a, T> Iterator for PermitIterator<'a, T> {
+    type Item = Permit<'a, T>;
+
+    fn next(&mut self) -> Option<Permit<'a, T>> {
+        if self.n == 0 {
+            return None;
+        }
+        // The slot moves from the iterator to the permit.
+        self.n -= 1;
+        Some(Permit { chan: self.chan })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.n, Some(self.n))
+    }
+}
+
+impl<T> ExactSizeIterator for PermitIterator<'_, T> {}
+
+impl<T> std::iter::FusedIterator for PermitIterator<'_, T> {}
+
+impl<T> Drop for PermitIterator<'_, T> {
+    fn drop(&mut self) {
+        if self.n > 0 {
+            self.chan.release_unused_permits(self.n);
+        }
+    }
+}
+
+impl<T> fmt::Debug for PermitIterator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::PermitIterator")
+            .field("remaining", &self.n)
+            .finish()
     }
 }
 
@@ -452,7 +629,7 @@ impl<T> OwnedPermit<T> {
     /// ```
     pub fn release(mut self) -> Sender<T> {
         let sender = self.sender.take().expect("an OwnedPermit holds its sender");
-        sender.chan.release_unused_permit();
+        sender.chan.release_unused_permits(1);
         sender
     }
 }
@@ -460,7 +637,7 @@ impl<T> OwnedPermit<T> {
 impl<T> Drop for OwnedPermit<T> {
     fn drop(&mut self) {
         if let Some(sender) = self.sender.take() {
-            sender.chan.release_unused_permit();
+            sender.chan.release_unused_permits(1);
         }
     }
 }

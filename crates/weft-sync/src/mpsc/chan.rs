@@ -11,7 +11,13 @@
 //!   last sender goes. `recv` returns `None` only once the queue is empty
 //!   *and* no more values can come: every sender is gone, or the receiver
 //!   closed and every outstanding `Permit` has been used or dropped (a
-//!   bounded channel's semaphore is back to full).
+//!   bounded channel's semaphore is back to full). So whatever puts
+//!   permits back unused wakes a closed receiver: a dropped `Permit` or
+//!   `PermitIterator`, a `Permit::send` refused by a dropped receiver, and
+//!   a `send`/`reserve`/`reserve_many` future dropped while it waited for
+//!   room (the semaphore hands what that wait was given to the next waiter,
+//!   or back to the free permits; after `close` there is no next waiter,
+//!   and those permits may be the last ones out).
 //! * Bounded: a value holds one permit of the semaphore from `reserve`
 //!   until the receiver pops it. Closing the receiver closes the
 //!   semaphore, so a sender waiting for room fails and gets its value back
@@ -194,12 +200,24 @@ impl<T> Chan<T> {
         Poll::Ready(Recv::Value(v))
     }
 
-    /// A bounded channel's permit goes back unused: if the receiver is
-    /// closed, this may be what lets `recv` return `None`, so wake it.
-    pub(super) fn release_unused_permit(&self) {
+    /// `n` of a bounded channel's permits go back unused: if the receiver
+    /// is closed, this may be what lets `recv` return `None`, so wake it.
+    pub(super) fn release_unused_permits(&self, n: usize) {
         if let Some(sem) = &self.sem {
-            sem.release(1);
+            sem.release(n);
         }
+        self.wake_rx_if_closed();
+    }
+
+    /// Permits have just come back to the semaphore (released, or given
+    /// back by a cancelled wait): if the receiver is closed, they may be
+    /// the last ones out, and `recv` may be waiting to return `None`.
+    ///
+    /// The permits are back in the semaphore's word before this takes the
+    /// state lock, and `recv` reads the word under that lock: either its
+    /// check comes after this lock (and sees them) or it stored its waker
+    /// before (and this takes and wakes it).
+    pub(super) fn wake_rx_if_closed(&self) {
         let waker = {
             let mut s = lock(&self.state);
             if !s.rx_closed {

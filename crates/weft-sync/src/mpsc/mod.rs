@@ -1,5 +1,6 @@
 //! Multi-producer, single-consumer channels: bounded ([`channel`], with
-//! backpressure and [`Permit`]s) and unbounded ([`unbounded_channel`]).
+//! backpressure, [`Permit`]s and [`PermitIterator`]s) and unbounded
+//! ([`unbounded_channel`]).
 //!
 //! tokio's API: the same names, signatures and close semantics. Every
 //! receive (and every wait for room) spends a unit of the task's
@@ -28,7 +29,7 @@ mod bounded;
 mod chan;
 mod unbounded;
 
-pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender, WeakSender};
+pub use bounded::{channel, OwnedPermit, Permit, PermitIterator, Receiver, Sender, WeakSender};
 pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 
 /// Runs one receive step under the cooperative budget: refuses when the

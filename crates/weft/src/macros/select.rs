@@ -169,7 +169,9 @@
 /// - From `weft::sync`, as tokio documents for its equivalents:
 ///   `mpsc::Sender::send` (the message is dropped with the future, and its
 ///   place in the queue of waiting senders is lost; `reserve` then
-///   `Permit::send` loses only the place), `Mutex::lock`, `RwLock::read` /
+///   `Permit::send` loses only the place; so does `reserve_many`, whose
+///   slots already handed to the dropped future go on to the next waiting
+///   sender), `Mutex::lock`, `RwLock::read` /
 ///   `write`, `Semaphore::acquire` and `Notify::notified`: they wait in a
 ///   first-come queue, and a dropped waiter's next call queues at the back.
 ///
