@@ -119,6 +119,11 @@ impl RawSemaphore {
             if cur & CLOSED != 0 {
                 return Err(TryAcquire::Closed);
             }
+            if n == 0 {
+                // Zero permits take nothing from anyone queued (tokio's
+                // answer too).
+                return Ok(());
+            }
             if cur & QUEUED != 0 || permits(cur) < n {
                 return Err(TryAcquire::NoPermits);
             }

@@ -211,7 +211,8 @@ impl Semaphore {
         self.try_acquire_many(1)
     }
 
-    /// Takes `n` permits if they are free and nobody is queued.
+    /// Takes `n` permits if they are free and nobody is queued (zero
+    /// permits always succeed, unless the semaphore is closed).
     ///
     /// ```
     /// let sem = weft::sync::Semaphore::new(2);

@@ -317,6 +317,21 @@ fn semaphore_close_fails_waiters_and_keeps_held_permits() {
 }
 
 #[test]
+fn semaphore_try_acquire_of_zero_permits_succeeds_behind_a_queue_until_closed() {
+    let sem = Semaphore::new(1);
+    let held = sem.try_acquire().unwrap();
+    let mut waiter = pin!(sem.acquire());
+    assert!(poll_once(waiter.as_mut()).is_pending());
+    // Someone is queued: a real request waits its turn, zero permits do not.
+    assert_eq!(sem.try_acquire_many(1).unwrap_err(), TryAcquireError::NoPermits);
+    assert_eq!(sem.try_acquire_many(0).unwrap().num_permits(), 0);
+    drop(held);
+    assert!(matches!(poll_once(waiter.as_mut()), Poll::Ready(Ok(_))));
+    sem.close();
+    assert_eq!(sem.try_acquire_many(0).unwrap_err(), TryAcquireError::Closed);
+}
+
+#[test]
 fn semaphore_forget_keeps_permits_out() {
     let sem = Semaphore::new(3);
     sem.try_acquire_many(2).unwrap().forget();
