@@ -14,11 +14,7 @@
 //!    stealers is the cost it avoids).
 //! 3. **A searcher that finds work hands the baton on.** When the *last*
 //!    searcher finds work ([`Idle::transition_worker_from_searching`] returns
-//!    `true`), it looks at every queue once more and wakes one more worker
-//!    if any holds work; that worker searches in turn. (tokio wakes one
-//!    unconditionally. When the queues are empty that wake finds nothing:
-//!    in a request/reply loop between an outside thread and one task it
-//!    cost an eventfd write and a driver wake-up per round trip.)
+//!    `true`), it wakes one more worker, which searches in turn.
 //! 4. **The last searcher re-checks before sleeping.** A worker going to
 //!    sleep first announces it ([`Idle::transition_worker_to_parked`]); if it
 //!    was the last searcher, it then looks at every queue once more and
@@ -31,15 +27,11 @@
 //! reads the word. If it reads "nobody searching, someone asleep", it wakes
 //! a sleeper (under the lock, so it cannot miss one that has announced).
 //! Otherwise some worker S was searching at that read. S ends its search in
-//! one of two ways, and if it was the last searcher its decrement comes
-//! after the pusher's read in the total order, so its re-check sees P's
-//! push: it finds work (possibly P's) and re-checks the queues, waking
-//! another worker if P's work is still there (rule 3); or it parks and
-//! re-checks (rule 4). Either way someone looks at P's work after it was
-//! pushed. (The one thing rule 3's re-check can miss is work in transit: a
-//! batch another worker is moving from the injector into its own queue.
-//! That worker holds it and runs it; the wake rule 3 would have made is
-//! parallelism, not liveness.)
+//! one of two ways: it finds work (possibly P's) and, if it was the last
+//! searcher, wakes another (rule 3); or it parks, and if it was the last
+//! searcher its decrement comes after the pusher's read in the total order,
+//! so its re-check (rule 4) sees P's push. Either way someone looks at P's
+//! work after it was pushed.
 //!
 //! The remaining case: the pusher reads "nobody searching, **nobody
 //! asleep**", and wakes no one. Every worker is then awake and not

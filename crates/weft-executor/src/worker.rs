@@ -583,12 +583,8 @@ fn run_task(cx: &WorkerContext, task: Notified<Handle>) -> bool {
         }
     });
     if last_searcher {
-        // Idle rule 3: we found work and were the last to search, so any
-        // push that counted on a searcher is in a queue now (or is this
-        // task): wake one more worker if a queue still holds work. Waking
-        // one unconditionally (tokio's rule) costs a request/reply round
-        // trip an eventfd write and a driver wake-up for nothing.
-        cx.handle.notify_if_work_pending();
+        // Idle rule 3: we found work; let one more worker look for more.
+        cx.handle.notify_parked();
     }
     shared.remotes[cx.index].counters.polls.inc();
 
