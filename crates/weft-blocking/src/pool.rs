@@ -876,8 +876,8 @@ impl Worker<'_> {
                 None => wait(&self.slot.ready, mailbox),
                 Some(deadline) => {
                     let now = Instant::now();
-                    // (Under loom only a zero keep-alive gets here: it has
-                    // expired at once, a scheduling choice.)
+                    // Under loom a zero keep-alive has expired here at
+                    // once, and the wait below is untimed (never expires).
                     if now >= deadline {
                         return None;
                     }
