@@ -60,7 +60,9 @@
 //!    (a thread doing CPU work finishes jobs), so it starts more: 1, then
 //!    2, 4, ... while no job finishes (doubling), never more than the queued
 //!    jobs that no starting thread will take, nor past the cap. A finished job resets the step to 1. With an
-//!    empty queue (or at the cap) it parks until rule 1 wakes it.
+//!    empty queue (or at the cap) it parks until rule 1 wakes it. It is
+//!    started the first time a job is queued past the eager limit, and
+//!    lives until the pool closes (one parked thread, joined by shutdown).
 //!
 //! # Why no job is lost
 //!
