@@ -1,12 +1,17 @@
-//! Loom models of `weft-blocking`'s pool accounting, run against the real
-//! code: under `cfg(loom)` its `sync` shim swaps in loom's mutex and condvar,
-//! loom threads, and a loom-visible stand-in for the crossbeam queue whose
-//! `recv_timeout` times out at once when the queue is empty. A keep-alive
-//! expiry is then a scheduling choice, so loom explores it against every
-//! spawn.
+//! Loom models of `weft-blocking`'s pool protocol, run against the real
+//! code: under `cfg(loom)` its `sync` shim swaps in loom's mutex and
+//! condvar and loom threads. A pool thread parks on its own slot's condvar;
+//! its keep-alive is a deadline checked before each wait, and loom's timed
+//! waits are untimed, so a pool built with a zero keep-alive
+//! (`expiring_pool`) has every idle thread's keep-alive expire at once,
+//! and loom explores that expiry against every spawn; with the default
+//! keep-alive (`pool`) an idle thread parks until a handoff or the close.
+//! Under loom the eager limit is `max_threads`, so the growth monitor never
+//! starts (its 1 ms tick is a clock loom cannot model).
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=/work/target-loom-blocking \
+//! RUSTFLAGS="--cfg loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 \
+//!     CARGO_TARGET_DIR=/work/target-loom-blocking \
 //!     cargo test -p loom-tests --release --test blocking
 //! ```
 //!
@@ -14,16 +19,11 @@
 //! back to zero: a thread miscounted, or one that never exits, fails it.
 //! A lost job shows up as a deadlock (its handle is never woken).
 //!
-//! Sizes with `LOOM_MAX_PREEMPTIONS=2` (each prints its own): keep-alive
-//! race about 20,000 executions (a few seconds), cap about 1,900, shutdown
-//! race 20. Awaiting a `JoinHandle` multiplies a model's size by ~30 (the
+//! Awaiting a `JoinHandle` multiplies a model's size by ~30 (the
 //! join-waker protocol's interleavings, already checked in `task.rs`), so
-//! the models await only the handle whose resolution is the point.
-//!
-//! Each was checked against a seeded bug: leaving on a keep-alive timeout
-//! without the `try_recv` under the lock (model a deadlocks: the lost job),
-//! an exit that does not signal a closed pool (all three deadlock in
-//! `shutdown`), and `workers <= max_threads` for `<` (model c fails).
+//! the models await only the handle whose resolution is the point. Each
+//! prints its size; the bugs each was checked against are in
+//! `loom-tests/README.md`.
 #![cfg(loom)]
 
 use std::future::Future;
@@ -110,9 +110,22 @@ fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
     );
 }
 
+/// A pool whose idle threads park until a handoff or the close (the
+/// default keep-alive is a timed wait, untimed under loom).
 fn pool(max_threads: usize) -> BlockingPool {
     BlockingPool::new(PoolConfig {
         max_threads,
+        ..PoolConfig::default()
+    })
+}
+
+/// A pool whose idle threads' keep-alive expires at once (under loom a
+/// zero keep-alive never waits), so every interleaving of the expiry
+/// against a spawn is a scheduling choice.
+fn expiring_pool(max_threads: usize) -> BlockingPool {
+    BlockingPool::new(PoolConfig {
+        max_threads,
+        keep_alive: std::time::Duration::ZERO,
         ..PoolConfig::default()
     })
 }
@@ -125,7 +138,7 @@ fn shutdown_clean(pool: &BlockingPool) -> u64 {
     let zero = Accounting {
         workers: 0,
         idle: 0,
-        claims: 0,
+        queued: 0,
         threads: 0,
         threads_started: a.threads_started,
     };
@@ -142,7 +155,7 @@ fn spawn_racing_keep_alive_expiry_runs_the_closure_exactly_once() {
         // One thread at most: a second starts only once the first has
         // left, so the second closure meets the first thread in every
         // state: starting, busy, idle, timing out, gone.
-        let pool = pool(1);
+        let pool = expiring_pool(1);
         let runs = Arc::new(AtomicUsize::new(0));
 
         let r = runs.clone();
@@ -161,6 +174,52 @@ fn spawn_racing_keep_alive_expiry_runs_the_closure_exactly_once() {
         REUSED.saw(started == 1);
     });
     REUSED.assert_both("whether the idle thread took the second closure");
+}
+
+/// (a2) A job handed to a thread parked on its slot: the spawner must wake
+/// it (a parked thread with no wake-up waits forever: loom reports a
+/// deadlock), and the close must wake it too, or `shutdown` waits forever.
+/// The second spawn finds the thread busy (the job is queued) or parked
+/// (the job is handed over); the model must see both.
+#[test]
+fn a_job_handed_to_a_parked_thread_wakes_it() {
+    static HANDED: Coverage = Coverage::new();
+    model("handoff to a parked thread", || {
+        let pool = pool(1);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = runs.clone();
+        drop(pool.spawn_blocking(move || r.fetch_add(1, SeqCst)));
+        // The only spawner: a thread idle now is idle at the spawn.
+        HANDED.saw(accounting(&pool).idle == 1);
+        let r = runs.clone();
+        block_on(pool.spawn_blocking(move || r.fetch_add(1, SeqCst))).unwrap();
+        assert_eq!(runs.load(SeqCst), 2);
+        assert_eq!(shutdown_clean(&pool), 1, "a cap of 1 and no keep-alive expiry");
+    });
+    HANDED.assert_both("whether the second closure was handed to a parked thread");
+}
+
+/// (a3) Two jobs spawned in a row while the one thread (cap 1) may be
+/// parked: the first may be handed to it, the second must then queue (the
+/// slot has left `idle`), never be handed to the same slot on top of the
+/// first (which would drop it: its flag is never set, a loom deadlock).
+/// Flags, not handles, keep the model small.
+#[test]
+fn two_jobs_spawned_in_a_row_both_run() {
+    model("two jobs in a row", || {
+        let pool = pool(1);
+        let warm = Arc::new(Flag::default());
+        let w = warm.clone();
+        drop(pool.spawn_blocking(move || w.set()));
+        warm.wait();
+        let (a, b) = (Arc::new(Flag::default()), Arc::new(Flag::default()));
+        let (a2, b2) = (a.clone(), b.clone());
+        drop(pool.spawn_blocking(move || a2.set()));
+        drop(pool.spawn_blocking(move || b2.set()));
+        a.wait();
+        b.wait();
+        assert_eq!(shutdown_clean(&pool), 1);
+    });
 }
 
 /// (b) Shutdown races a spawn: the closure either runs (its handle gives
@@ -365,6 +424,7 @@ fn failed_thread_start_with_no_thread_left_cancels_the_job() {
         let names = std::sync::atomic::AtomicUsize::new(0);
         let pool = BlockingPool::new(PoolConfig {
             max_threads: 1,
+            keep_alive: std::time::Duration::ZERO,
             thread_name: std::sync::Arc::new(move || {
                 match names.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
                     1 => FAIL_SPAWN.to_string(),

@@ -5,8 +5,10 @@
 //! and the async side awaits its [`JoinHandle`].
 //!
 //! * [`BlockingPool`] is the runtime's pool, behind `weft::spawn_blocking`:
-//!   threads start on demand up to a cap (default 512) and exit after a
-//!   keep-alive (default 10 s) without work. Its accounting protocol, and
+//!   a job goes straight to an idle thread if there is one; threads start
+//!   on demand up to the CPU count, and past it (up to a cap, default 512)
+//!   only while the threads there are blocked; they exit after a
+//!   keep-alive (default 10 s) without work. Its protocol, and
 //!   the argument that no job is lost or run twice, are in the [`pool`]
 //!   module docs.
 //! * [`ThreadPool`] is a pool the user builds, behind

@@ -4,14 +4,15 @@
 //!
 //! Under loom:
 //!
-//! * the queue is a loom-visible stand-in with the subset of
-//!   `crossbeam_channel`'s interface the pool uses ([`channel`]);
-//! * a keep-alive wait has no clock to wait on: `recv_timeout` on an empty
-//!   queue times out at once. Every interleaving of "the idle thread's
-//!   keep-alive expires" against "a spawner pushes a job" is then a
-//!   scheduling choice, which loom explores;
+//! * the `ThreadPool`'s queue is a loom-visible stand-in with the subset of
+//!   `crossbeam_channel`'s interface it uses ([`channel`]); the blocking
+//!   pool has its own queue under its mutex and needs no channel;
 //! * a timed condvar wait is an untimed one (models never rely on a timeout
-//!   elapsing);
+//!   elapsing). A blocking-pool thread's keep-alive is a deadline checked
+//!   before each wait, so a zero keep-alive expires at once, without
+//!   waiting: every interleaving of "the idle thread's keep-alive expires"
+//!   against "a spawner hands it a job" is then a scheduling choice, which
+//!   loom explores; any other keep-alive never expires under loom;
 //! * threads are `loom::thread::spawn` (no names, no stack size). A start
 //!   fails, as the OS may refuse one, when the pool's `thread_name` returns
 //!   [`FAIL_SPAWN`], so the models reach the retract path;
@@ -123,11 +124,9 @@ mod imp {
     /// A loom-visible stand-in for the part of `crossbeam_channel` the
     /// pools use: one `Sender`, a shared `Receiver`, FIFO order, buffered
     /// messages delivered before disconnection is reported. `recv` blocks
-    /// on a loom condvar (the thread pool's workers); `recv_timeout` never
-    /// blocks (the blocking pool's keep-alive, see the module docs).
+    /// on a loom condvar (the thread pool's workers).
     pub(crate) mod channel {
         use std::collections::VecDeque;
-        use std::time::Duration;
 
         use loom::sync::{Arc, Condvar, Mutex};
 
@@ -153,12 +152,6 @@ mod imp {
         #[derive(Debug, PartialEq, Eq)]
         pub(crate) enum TryRecvError {
             Empty,
-            Disconnected,
-        }
-
-        #[derive(Debug, PartialEq, Eq)]
-        pub(crate) enum RecvTimeoutError {
-            Timeout,
             Disconnected,
         }
 
@@ -211,18 +204,6 @@ mod imp {
                     None if chan.disconnected => Err(TryRecvError::Disconnected),
                     None => Err(TryRecvError::Empty),
                 }
-            }
-
-            /// No clock under loom: an empty queue times out at once.
-            pub(crate) fn recv_timeout(&self, _timeout: Duration) -> Result<T, RecvTimeoutError> {
-                self.try_recv().map_err(|e| match e {
-                    TryRecvError::Empty => RecvTimeoutError::Timeout,
-                    TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
-                })
-            }
-
-            pub(crate) fn len(&self) -> usize {
-                self.0.chan.lock().unwrap().items.len()
             }
         }
     }

@@ -368,3 +368,101 @@ fn a_panicking_wrap_cancels_the_job_instead_of_hanging() {
 fn zero_max_threads_is_refused_with_a_message() {
     let _ = pool_with(|c| c.max_threads = 0);
 }
+
+/// About `rounds` multiply-xor steps: CPU work that never blocks.
+fn spin(rounds: u64) -> u64 {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..rounds {
+        x = (x ^ i).wrapping_mul(0x2545_f491_4f6c_dd1d);
+        x ^= x >> 29;
+    }
+    std::hint::black_box(x)
+}
+
+#[test]
+fn a_cpu_burst_does_not_start_a_thread_per_queued_job() {
+    // 2,000 jobs that only compute, spawned at once into a pool that may
+    // grow to 512 threads: the jobs keep finishing, so the pool has no
+    // reason to grow past the machine's CPUs (a thread per queued job would
+    // start hundreds). The bound leaves room for a loaded machine, where a
+    // descheduled thread can look blocked for a tick or two.
+    let pool = pool_with(|_| {});
+    let handles: Vec<_> = (0..2_000).map(|_| pool.spawn_blocking(|| spin(20_000))).collect();
+    for h in handles {
+        block_on(h).unwrap();
+    }
+    let started = pool.metrics().threads_started;
+    eprintln!(
+        "2,000 CPU jobs: {started} threads started on {} CPUs",
+        num_cpus::get()
+    );
+    assert!(
+        started <= 64,
+        "{started} threads started for 2,000 CPU-only jobs on {} CPUs",
+        num_cpus::get()
+    );
+    assert!(pool.shutdown(Some(PATIENCE)));
+}
+
+#[test]
+fn jobs_that_block_all_get_threads_up_to_the_cap() {
+    // 128 jobs that can only finish together (each waits for all the
+    // others): the pool must see them blocked and grow past the CPUs to
+    // one thread each, and no further.
+    const JOBS: usize = 128;
+    let pool = pool_with(|c| c.max_threads = JOBS);
+    let barrier = Arc::new(Barrier::new(JOBS));
+    let handles: Vec<_> = (0..JOBS)
+        .map(|_| {
+            let b = barrier.clone();
+            pool.spawn_blocking(move || {
+                b.wait();
+            })
+        })
+        .collect();
+    for h in handles {
+        block_on(h).unwrap();
+    }
+    assert_eq!(pool.metrics().threads_started, JOBS as u64);
+    assert!(pool.shutdown(Some(PATIENCE)));
+}
+
+#[test]
+fn a_burst_of_sleeping_jobs_runs_them_all_at_once() {
+    // 500 jobs that each sleep: every one of them is running while the
+    // last is still asleep only if the pool gave them 500 threads.
+    const JOBS: usize = 500;
+    let pool = pool_with(|_| {});
+    let running = Arc::new(AtomicUsize::new(0));
+    let max_seen = Arc::new(AtomicUsize::new(0));
+    let t0 = Instant::now();
+    let handles: Vec<_> = (0..JOBS)
+        .map(|_| {
+            let (running, max_seen) = (running.clone(), max_seen.clone());
+            pool.spawn_blocking(move || {
+                let now = running.fetch_add(1, SeqCst) + 1;
+                max_seen.fetch_max(now, SeqCst);
+                thread::sleep(Duration::from_millis(200));
+                running.fetch_sub(1, SeqCst);
+            })
+        })
+        .collect();
+    for h in handles {
+        block_on(h).unwrap();
+    }
+    eprintln!(
+        "{JOBS} sleeping jobs: {:?}, at most {} at once, {} threads",
+        t0.elapsed(),
+        max_seen.load(SeqCst),
+        pool.metrics().threads_started
+    );
+    // Each sleeps 200 ms and the pool doubles its threads every 1 ms tick
+    // in which none finishes: all 500 are asleep together unless the
+    // machine stalls for the best part of 200 ms.
+    assert!(
+        max_seen.load(SeqCst) > JOBS / 2,
+        "at most {} of {JOBS} sleeping jobs ran at once",
+        max_seen.load(SeqCst)
+    );
+    assert!(pool.shutdown(Some(PATIENCE)));
+}

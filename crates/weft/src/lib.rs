@@ -162,9 +162,11 @@ pub mod blocking {
     //! Pools for blocking and CPU-bound work.
     //!
     //! The runtime has its own pool behind [`crate::spawn_blocking`]:
-    //! threads start on demand up to `Builder::max_blocking_threads`
-    //! (default 512) and exit after `Builder::thread_keep_alive` (default
-    //! 10 s) without work.
+    //! a closure goes to an idle thread if there is one; threads start on
+    //! demand up to the CPU count, and past it, up to
+    //! `Builder::max_blocking_threads` (default 512), only while the
+    //! threads there are blocked; they exit after
+    //! `Builder::thread_keep_alive` (default 10 s) without work.
     //!
     //! For CPU-bound work, build a [`ThreadPool`] sized to the cores and
     //! hand it closures with [`crate::run_in_executor`] (asyncio's
@@ -229,8 +231,12 @@ where
 /// Runs a blocking or CPU-bound closure on the runtime's blocking pool, off
 /// the async workers, and returns its [`JoinHandle`].
 ///
-/// The pool starts threads on demand, up to `Builder::max_blocking_threads`;
-/// past the cap, closures wait in its queue. A panic in `f` becomes
+/// The pool hands `f` to an idle thread, or starts one while fewer are
+/// alive than the machine has CPUs; past that it adds threads, up to
+/// `Builder::max_blocking_threads`, only while the ones it has are blocked
+/// (closures that sleep or wait get their threads within a few
+/// milliseconds; a burst of CPU-bound closures shares the CPUs' worth).
+/// At the cap, closures wait in its queue. A panic in `f` becomes
 /// `JoinError::Panic`. Aborting the handle before `f` starts means `f`
 /// never runs; once it runs, it runs to its end. Inside `f`,
 /// [`runtime::Handle::current`] works, so it may spawn or `block_on`.

@@ -277,3 +277,46 @@ fn connect_accepts_a_host_name() {
         accept.await.unwrap().unwrap();
     });
 }
+
+#[test]
+fn blocking_callers_that_wait_for_closures_they_spawn_all_finish() {
+    // Sixteen closures, each spawning 100 more and blocking its thread
+    // until they are done: the callers finish nothing until their inner
+    // closures run, so the pool must grow past the CPUs for them (and
+    // needs only about one thread per blocked caller, not one per job).
+    let rt = rt();
+    let t0 = Instant::now();
+    let total = rt.block_on(async {
+        let callers: Vec<_> = (0..16u64)
+            .map(|c| {
+                weft::spawn_blocking(move || {
+                    let handle = Handle::current();
+                    let inner: Vec<_> = (0..100u64)
+                        .map(|i| weft::spawn_blocking(move || c * 100 + i))
+                        .collect();
+                    inner
+                        .into_iter()
+                        .map(|h| handle.block_on(h).unwrap())
+                        .sum::<u64>()
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for h in callers {
+            total += h.await.unwrap();
+        }
+        total
+    });
+    assert_eq!(total, (0..1_600).sum());
+    let started = rt.metrics().blocking().threads_started;
+    eprintln!(
+        "16 callers x 100: {:?}, {started} pool threads started",
+        t0.elapsed()
+    );
+    // 16 blocked callers and a few threads for their closures; a thread
+    // per queued closure (the cap, 512) would be the old rule.
+    assert!(
+        (17..=128).contains(&started),
+        "{started} pool threads for 16 blocked callers"
+    );
+}

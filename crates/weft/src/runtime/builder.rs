@@ -190,8 +190,11 @@ impl Builder {
 
     /// The most threads the blocking pool runs at once (default 512).
     ///
-    /// Blocking closures start threads on demand up to this cap; past it,
-    /// they wait in the pool's queue. The async workers are not counted.
+    /// A blocking closure goes to an idle pool thread if there is one;
+    /// otherwise threads start on demand up to the CPU count, and past it,
+    /// up to this cap, only while the pool's threads are all blocked (no
+    /// closure finished for a millisecond). At the cap, closures wait in
+    /// the pool's queue. The async workers are not counted.
     ///
     /// # Panics
     ///
