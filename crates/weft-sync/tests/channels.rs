@@ -172,6 +172,72 @@ fn mpsc_dropping_the_receiver_drops_queued_values() {
     assert_eq!(drops.load(Ordering::SeqCst), 4);
 }
 
+/// The receiver takes queued values in batches; a batch is still the
+/// channel's: it counts in `len`, holds its slots, keeps FIFO order with
+/// later sends, and is dropped with the receiver.
+#[test]
+fn mpsc_values_taken_in_a_batch_still_count_as_queued() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, mut rx) = mpsc::channel(4);
+    for _ in 0..4 {
+        tx.try_send(DropCount(drops.clone())).unwrap();
+    }
+    drop(rx.try_recv().unwrap());
+    assert_eq!(rx.len(), 3, "three values left, wherever they are kept");
+    assert_eq!(tx.capacity(), 1, "the three unreceived values hold their slots");
+    assert!(tx.try_send(DropCount(drops.clone())).is_ok());
+    assert!(
+        matches!(
+            tx.try_send(DropCount(drops.clone())),
+            Err(mpsc::error::TrySendError::Full(_))
+        ),
+        "a full channel refuses the fifth value"
+    );
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        2,
+        "the received and the refused values"
+    );
+    drop(rx);
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        6,
+        "dropping the receiver drops all four queued"
+    );
+    assert_eq!(tx.capacity(), 4, "the dropped values gave their slots back");
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    tx.send(0).unwrap();
+    tx.send(1).unwrap();
+    assert_eq!(rx.try_recv(), Ok(0));
+    tx.send(2).unwrap();
+    let mut got = Vec::new();
+    assert_eq!(rx.len(), 2);
+    while let Ok(v) = rx.try_recv() {
+        got.push(v);
+    }
+    assert_eq!(got, [1, 2], "values sent after a batch come after it");
+    tx.send(3).unwrap();
+    tx.send(4).unwrap();
+    assert_eq!(rx.try_recv(), Ok(3));
+    let mut buf = Vec::new();
+    tx.send(5).unwrap();
+    let rt = rt();
+    assert_eq!(
+        rt.block_on(rx.recv_many(&mut buf, 10)),
+        2,
+        "recv_many takes the batch and the queue"
+    );
+    assert_eq!(buf, [4, 5]);
+}
+
+#[test]
+fn mpsc_receivers_are_sync_for_any_send_value() {
+    fn sync<T: Sync>() {}
+    sync::<mpsc::Receiver<std::cell::Cell<u8>>>();
+    sync::<mpsc::UnboundedReceiver<std::cell::Cell<u8>>>();
+}
+
 #[test]
 fn mpsc_recv_many_takes_at_most_limit() {
     let rt = rt();

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::chan::{Chan, Recv};
+use super::chan::{Batch, Chan, Recv};
 use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::raw_semaphore::{Acquire, TryAcquire};
 use crate::sync::Arc;
@@ -20,6 +20,8 @@ pub struct Sender<T> {
 /// Receives the values of a bounded channel.
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
+    /// Values taken from the channel in one batch, not yet received.
+    buf: Batch<T>,
 }
 
 /// A reserved slot in a bounded channel: [`send`](Permit::send) cannot
@@ -126,7 +128,13 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
         "weft::sync::mpsc::channel: a buffer of {buffer} exceeds the maximum (usize::MAX >> 3)"
     );
     let chan = Arc::new(Chan::new(Some(buffer)));
-    (Sender { chan: chan.clone() }, Receiver { chan })
+    (
+        Sender { chan: chan.clone() },
+        Receiver {
+            chan,
+            buf: Batch::new(),
+        },
+    )
 }
 
 impl<T> Sender<T> {
@@ -690,7 +698,9 @@ impl<T> Receiver<T> {
             return 0;
         }
         std::future::poll_fn(|cx| {
-            super::poll_budgeted(cx, |cx| self.chan.poll_recv_many(Some(cx), buffer, limit))
+            super::poll_budgeted(cx, |cx| {
+                self.chan.poll_recv_many(&mut self.buf, Some(cx), buffer, limit)
+            })
         })
         .await
     }
@@ -705,7 +715,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        match self.chan.poll_recv(None) {
+        match self.chan.poll_recv(&mut self.buf, None) {
             Poll::Ready(Recv::Value(v)) => Ok(v),
             Poll::Ready(Recv::Closed) => Err(TryRecvError::Disconnected),
             Poll::Pending => Err(TryRecvError::Empty),
@@ -740,7 +750,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        super::poll_budgeted(cx, |cx| match self.chan.poll_recv(Some(cx)) {
+        super::poll_budgeted(cx, |cx| match self.chan.poll_recv(&mut self.buf, Some(cx)) {
             Poll::Ready(Recv::Value(v)) => Poll::Ready(Some(v)),
             Poll::Ready(Recv::Closed) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
@@ -786,7 +796,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.chan.len()
+        self.chan.len(&self.buf)
     }
 
     /// `true` if no value is queued.
@@ -822,7 +832,7 @@ impl<T> Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.chan.drop_rx();
+        self.chan.drop_rx(&mut self.buf);
     }
 }
 

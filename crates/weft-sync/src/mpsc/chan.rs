@@ -30,6 +30,22 @@ use crate::notify::Notify;
 use crate::raw_semaphore::RawSemaphore;
 use crate::sync::{lock, Mutex};
 
+/// The receiver's batch: values taken from the shared queue in one lock
+/// section and not yet received (see [`Chan::poll_recv`]).
+pub(super) struct Batch<T>(VecDeque<T>);
+
+impl<T> Batch<T> {
+    pub(super) fn new() -> Self {
+        Batch(VecDeque::new())
+    }
+}
+
+// SAFETY: a shared `&Batch` gives access to nothing but `len` (every other
+// use goes through the receiver's `&mut self`), so sharing one between
+// threads never shares a `&T`: the receivers stay `Sync` for any `T: Send`,
+// as they were before the batch (and as tokio's are).
+unsafe impl<T: Send> Sync for Batch<T> {}
+
 pub(crate) struct Chan<T> {
     state: Mutex<State<T>>,
     /// Bounded channels only: one permit per free slot.
@@ -127,8 +143,9 @@ impl<T> Chan<T> {
         lock(&self.state).rx_closed
     }
 
-    pub(super) fn len(&self) -> usize {
-        lock(&self.state).queue.len()
+    /// Values queued, the receiver's batch `buf` included.
+    pub(super) fn len(&self, buf: &Batch<T>) -> usize {
+        buf.0.len() + lock(&self.state).queue.len()
     }
 
     /// No more values can come (see the module docs). Under the lock.
@@ -142,32 +159,27 @@ impl<T> Chan<T> {
                         .is_none_or(|sem| sem.available_permits() == self.bound)))
     }
 
-    /// Pops up to `limit` values into `out` (at least one unless Pending
-    /// or Closed), giving their permits back.
+    /// Moves up to `limit` values into `out` (at least one unless Pending
+    /// or Closed), from the receiver's batch `buf` first, giving their
+    /// permits back.
     pub(super) fn poll_recv_many(
         &self,
+        buf: &mut Batch<T>,
         cx: Option<&Context<'_>>,
         out: &mut Vec<T>,
         limit: usize,
     ) -> Poll<usize> {
-        let n = {
+        let mut n = buf.0.len().min(limit);
+        out.extend(buf.0.drain(..n));
+        if n < limit {
             let mut s = lock(&self.state);
-            let n = s.queue.len().min(limit);
-            if n == 0 {
-                if self.finished(&s) {
-                    return Poll::Ready(0);
-                }
-                if let Some(cx) = cx {
-                    match &s.rx_waker {
-                        Some(w) if w.will_wake(cx.waker()) => {}
-                        _ => s.rx_waker = Some(cx.waker().clone()),
-                    }
-                }
-                return Poll::Pending;
+            let more = s.queue.len().min(limit - n);
+            if more == 0 && n == 0 {
+                return self.empty(&mut s, cx).map(|()| 0);
             }
-            out.extend(s.queue.drain(..n));
-            n
-        };
+            out.extend(s.queue.drain(..more));
+            n += more;
+        }
         if let Some(sem) = &self.sem {
             sem.release(n);
         }
@@ -175,22 +187,25 @@ impl<T> Chan<T> {
     }
 
     /// Pops one value; `cx: None` registers no waker (`try_recv`).
-    pub(super) fn poll_recv(&self, cx: Option<&Context<'_>>) -> Poll<Recv<T>> {
-        let v = {
-            let mut s = lock(&self.state);
-            match s.queue.pop_front() {
-                Some(v) => v,
-                None => {
-                    if self.finished(&s) {
-                        return Poll::Ready(Recv::Closed);
-                    }
-                    if let Some(cx) = cx {
-                        match &s.rx_waker {
-                            Some(w) if w.will_wake(cx.waker()) => {}
-                            _ => s.rx_waker = Some(cx.waker().clone()),
-                        }
-                    }
-                    return Poll::Pending;
+    ///
+    /// The receiver keeps a batch `buf` of its own: when it is empty, one
+    /// lock section swaps it with the whole shared queue, so a receiver
+    /// draining a busy channel takes the lock once per batch rather than
+    /// once per value, and the senders' pushes rarely meet it on the lock.
+    /// The values in `buf` still hold their permits until popped.
+    pub(super) fn poll_recv(&self, buf: &mut Batch<T>, cx: Option<&Context<'_>>) -> Poll<Recv<T>> {
+        let v = match buf.0.pop_front() {
+            Some(v) => v,
+            None => {
+                let mut s = lock(&self.state);
+                if s.queue.is_empty() {
+                    return self.empty(&mut s, cx).map(|()| Recv::Closed);
+                }
+                std::mem::swap(&mut s.queue, &mut buf.0);
+                drop(s);
+                match buf.0.pop_front() {
+                    Some(v) => v,
+                    None => unreachable!("the swapped-in batch was checked non-empty"),
                 }
             }
         };
@@ -198,6 +213,22 @@ impl<T> Chan<T> {
             sem.release(1);
         }
         Poll::Ready(Recv::Value(v))
+    }
+
+    /// Nothing is queued (the state lock is held): ready if nothing more
+    /// can come (the channel has ended), else the receiver's waker is stored (unless `cx` is
+    /// `None`) and it waits.
+    fn empty(&self, s: &mut State<T>, cx: Option<&Context<'_>>) -> Poll<()> {
+        if self.finished(s) {
+            return Poll::Ready(());
+        }
+        if let Some(cx) = cx {
+            match &s.rx_waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => s.rx_waker = Some(cx.waker().clone()),
+            }
+        }
+        Poll::Pending
     }
 
     /// `n` of a bounded channel's permits go back unused: if the receiver
@@ -239,18 +270,20 @@ impl<T> Chan<T> {
         self.rx_closed_notify.notify_waiters();
     }
 
-    /// The receiver is dropped: close, and drop every queued value (outside
-    /// the lock: values are user code).
-    pub(super) fn drop_rx(&self) {
+    /// The receiver is dropped: close, and drop every queued value, its
+    /// batch `buf` too (outside the lock: values are user code).
+    pub(super) fn drop_rx(&self, buf: &mut Batch<T>) {
         self.close_rx();
         let queued = {
             let mut s = lock(&self.state);
             s.rx_dropped = true;
             std::mem::take(&mut s.queue)
         };
+        let batch = std::mem::take(&mut buf.0);
         if let Some(sem) = &self.sem {
-            sem.release(queued.len());
+            sem.release(queued.len() + batch.len());
         }
+        drop(batch);
         drop(queued);
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::task::{Context, Poll};
 
-use super::chan::{Chan, Recv};
+use super::chan::{Batch, Chan, Recv};
 use super::error::{SendError, TryRecvError};
 use crate::sync::Arc;
 
@@ -16,6 +16,8 @@ pub struct UnboundedSender<T> {
 /// Receives the values of an unbounded channel.
 pub struct UnboundedReceiver<T> {
     chan: Arc<Chan<T>>,
+    /// Values taken from the channel in one batch, not yet received.
+    buf: Batch<T>,
 }
 
 /// A channel with no bound: sends never wait, so a producer faster than
@@ -37,7 +39,13 @@ pub struct UnboundedReceiver<T> {
 /// ```
 pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
     let chan = Arc::new(Chan::new(None));
-    (UnboundedSender { chan: chan.clone() }, UnboundedReceiver { chan })
+    (
+        UnboundedSender { chan: chan.clone() },
+        UnboundedReceiver {
+            chan,
+            buf: Batch::new(),
+        },
+    )
 }
 
 impl<T> UnboundedSender<T> {
@@ -219,7 +227,9 @@ impl<T> UnboundedReceiver<T> {
             return 0;
         }
         std::future::poll_fn(|cx| {
-            super::poll_budgeted(cx, |cx| self.chan.poll_recv_many(Some(cx), buffer, limit))
+            super::poll_budgeted(cx, |cx| {
+                self.chan.poll_recv_many(&mut self.buf, Some(cx), buffer, limit)
+            })
         })
         .await
     }
@@ -233,7 +243,7 @@ impl<T> UnboundedReceiver<T> {
     /// assert!(rx.try_recv().is_err());
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        match self.chan.poll_recv(None) {
+        match self.chan.poll_recv(&mut self.buf, None) {
             Poll::Ready(Recv::Value(v)) => Ok(v),
             Poll::Ready(Recv::Closed) => Err(TryRecvError::Disconnected),
             Poll::Pending => Err(TryRecvError::Empty),
@@ -270,7 +280,7 @@ impl<T> UnboundedReceiver<T> {
     /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        super::poll_budgeted(cx, |cx| match self.chan.poll_recv(Some(cx)) {
+        super::poll_budgeted(cx, |cx| match self.chan.poll_recv(&mut self.buf, Some(cx)) {
             Poll::Ready(Recv::Value(v)) => Poll::Ready(Some(v)),
             Poll::Ready(Recv::Closed) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
@@ -310,7 +320,7 @@ impl<T> UnboundedReceiver<T> {
     /// assert_eq!(rx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.chan.len()
+        self.chan.len(&self.buf)
     }
 
     /// `true` if no value is queued.
@@ -326,7 +336,7 @@ impl<T> UnboundedReceiver<T> {
 
 impl<T> Drop for UnboundedReceiver<T> {
     fn drop(&mut self) {
-        self.chan.drop_rx();
+        self.chan.drop_rx(&mut self.buf);
     }
 }
 
