@@ -20,6 +20,10 @@ pub(crate) use loom::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwL
 /// pointer, as `loom::cell::UnsafeCell` does (the oneshot's value and
 /// waker cells, whose ownership its state word decides).
 #[cfg(loom)]
+#[allow(
+    clippy::unsafe_removed_from_name,
+    reason = "the std build's TrackedCell is a safe-API wrapper of the same name"
+)]
 pub(crate) use loom::cell::UnsafeCell as TrackedCell;
 
 /// std build of [`TrackedCell`]: a plain `UnsafeCell` with loom's API.
