@@ -38,6 +38,32 @@ fn poll_with<F: Future + ?Sized>(f: Pin<&mut F>, waker: &Arc<CountingWaker>) -> 
 
 // ------------------------------------------- cancelled waits hand slots on
 
+/// The shared second half of the three tests below: `waiting` (a send or
+/// reservation that was handed the channel's last free slots but has not
+/// been polled since) is still outstanding when `rx` closes, so `recv`
+/// must wait; dropping `waiting` puts the slots back unused, which is what
+/// ends the channel, so it must wake `recv`, which then returns `None`.
+fn dropping_the_granted_wait_ends_recv<F: Future>(
+    rx: &mut mpsc::Receiver<u8>,
+    waiting: Pin<Box<F>>,
+    what: &str,
+) {
+    rx.close();
+    let waker = Arc::new(CountingWaker::default());
+    let mut recv = pin!(rx.recv());
+    assert!(
+        poll_with(recv.as_mut(), &waker).is_pending(),
+        "{what}: a slot is still reserved, so a value may still come"
+    );
+    drop(waiting);
+    assert_eq!(
+        waker.wakes(),
+        1,
+        "{what}: dropping it after the close did not wake recv"
+    );
+    assert_eq!(poll_with(recv.as_mut(), &waker), Poll::Ready(None));
+}
+
 #[test]
 fn reservation_granted_then_dropped_after_close_ends_recv() {
     let (tx, mut rx) = mpsc::channel::<u8>(1);
@@ -45,20 +71,7 @@ fn reservation_granted_then_dropped_after_close_ends_recv() {
     let mut waiting = Box::pin(tx.reserve());
     assert!(poll_once(waiting.as_mut()).is_pending());
     drop(first); // the slot is handed to `waiting`, which has not seen it yet
-    rx.close();
-    let waker = Arc::new(CountingWaker::default());
-    let mut recv = pin!(rx.recv());
-    assert!(
-        poll_with(recv.as_mut(), &waker).is_pending(),
-        "a slot is still reserved, so a value may still come"
-    );
-    drop(waiting); // the last reservation goes unused
-    assert_eq!(
-        waker.wakes(),
-        1,
-        "dropping the last reservation of a closed channel did not wake recv"
-    );
-    assert_eq!(poll_with(recv.as_mut(), &waker), Poll::Ready(None));
+    dropping_the_granted_wait_ends_recv(&mut rx, waiting, "a granted reserve");
 }
 
 #[test]
@@ -68,17 +81,7 @@ fn send_granted_then_dropped_after_close_ends_recv() {
     let mut waiting = Box::pin(tx.send(7));
     assert!(poll_once(waiting.as_mut()).is_pending());
     drop(first);
-    rx.close();
-    let waker = Arc::new(CountingWaker::default());
-    let mut recv = pin!(rx.recv());
-    assert!(poll_with(recv.as_mut(), &waker).is_pending());
-    drop(waiting);
-    assert_eq!(
-        waker.wakes(),
-        1,
-        "dropping a granted send of a closed channel did not wake recv"
-    );
-    assert_eq!(poll_with(recv.as_mut(), &waker), Poll::Ready(None));
+    dropping_the_granted_wait_ends_recv(&mut rx, waiting, "a granted send");
 }
 
 #[test]
@@ -88,17 +91,7 @@ fn reserve_many_granted_then_dropped_after_close_ends_recv() {
     let mut waiting = Box::pin(tx.reserve_many(2));
     assert!(poll_once(waiting.as_mut()).is_pending());
     drop(held); // both slots are handed to `waiting`
-    rx.close();
-    let waker = Arc::new(CountingWaker::default());
-    let mut recv = pin!(rx.recv());
-    assert!(poll_with(recv.as_mut(), &waker).is_pending());
-    drop(waiting);
-    assert_eq!(
-        waker.wakes(),
-        1,
-        "dropping a granted reserve_many of a closed channel did not wake recv"
-    );
-    assert_eq!(poll_with(recv.as_mut(), &waker), Poll::Ready(None));
+    dropping_the_granted_wait_ends_recv(&mut rx, waiting, "a granted reserve_many");
 }
 
 #[test]
