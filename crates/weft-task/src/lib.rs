@@ -291,7 +291,7 @@ impl<S: Schedule> Notified<S> {
     /// # notified.run();
     /// ```
     pub fn location(&self) -> &'static std::panic::Location<'static> {
-        self.raw.header().location
+        self.raw.header().site.location()
     }
 
     /// The task's name, if it has one.
@@ -326,21 +326,21 @@ impl<S: Schedule> Notified<S> {
     /// # notified.run();
     /// ```
     pub fn name(&self) -> Option<&std::sync::Arc<str>> {
-        self.raw.header().extra.as_ref()?.name.as_ref()
+        self.raw.header().site.extra()?.name.as_ref()
     }
 
     /// Records a wake at `now` (the scheduler's clock, in nanoseconds) if the
     /// task tracks its wakes (debug mode) and was not already woken since
     /// its last poll.
     pub fn mark_woken(&self, now: u64) {
-        if let Some(extra) = &self.raw.header().extra {
+        if let Some(extra) = self.raw.header().site.extra() {
             extra.mark_woken(now);
         }
     }
 
     /// Takes the time of the first wake since the last poll, if tracked.
     pub fn take_woken(&self) -> Option<u64> {
-        self.raw.header().extra.as_ref()?.take_woken()
+        self.raw.header().site.extra()?.take_woken()
     }
 
     /// Converts into a raw pointer, e.g. to pass through a queue that

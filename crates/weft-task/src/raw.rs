@@ -23,10 +23,8 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
-use std::panic::Location;
-
 use crate::error::JoinError;
-use crate::meta::{Extra, TaskMeta};
+use crate::meta::{Site, TaskMeta};
 use crate::report::PanicReport;
 use crate::state::{State, ToIdle, ToNotified, ToRunning};
 use crate::sync::UnsafeCell;
@@ -39,10 +37,9 @@ pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
     pub(crate) id: Id,
-    /// Where the task was spawned.
-    pub(crate) location: &'static Location<'static>,
-    /// Name and debug-mode wake time, for the tasks that have either.
-    pub(crate) extra: Option<Box<Extra>>,
+    /// Where the task was spawned, and (boxed, for the tasks that have
+    /// either) its name and debug-mode wake time.
+    pub(crate) site: Site,
     /// The `OwnedTasks` list this task was bound to; 0 if none.
     pub(crate) owner_id: u64,
     /// This task's key in its owner's shard; guarded by that shard's lock.
@@ -60,11 +57,28 @@ pub(crate) struct Vtable {
 }
 
 /// What the stage slot holds.
+///
+/// The outcome is kept in its raw form and turned into a [`JoinError`]
+/// only when the `JoinHandle` reads it (`try_read_output`, which has the
+/// id from the header and the scheduler's name from `S`). A `JoinError`
+/// is 40 bytes; with the failure kinds as plain variants and the rare
+/// panic payload boxed once more (a thin pointer), an idle task's stage is
+/// 16 bytes: the future, a tag, and room for a pointer.
 enum Stage<F: Future> {
     Running(F),
-    Finished(Result<F::Output, JoinError>),
+    Finished(F::Output),
+    /// Cancelled by an abort.
+    Aborted,
+    /// Cancelled by the scheduler's shutdown.
+    ShutDown,
+    /// The future panicked (while polled or dropped), or dropping its
+    /// output did.
+    Panicked(Box<Payload>),
     Consumed,
 }
+
+/// A panic payload.
+type Payload = Box<dyn Any + Send + 'static>;
 
 /// The whole task, in one allocation.
 #[repr(C)]
@@ -107,8 +121,7 @@ impl RawTask {
                 state: State::new(refs),
                 vtable: vtable::<F, S>(),
                 id: meta.id,
-                location: meta.location,
-                extra: Extra::of(&meta),
+                site: Site::of(&meta),
                 owner_id,
                 owned_key: UnsafeCell::new(0),
             },
@@ -308,7 +321,6 @@ fn poll_future<F: Future, S>(cell: &Cell<F, S>, cx: &mut Context<'_>) -> Poll<()
         }
     }
 
-    let id = cell.header.id;
     let polled = panic::catch_unwind(AssertUnwindSafe(|| {
         let guard = DropOnUnwind(cell);
         let polled = cell.stage.with_mut(|stage| {
@@ -324,24 +336,24 @@ fn poll_future<F: Future, S>(cell: &Cell<F, S>, cx: &mut Context<'_>) -> Poll<()
         mem::forget(guard);
         polled
     }));
-    let result = match polled {
+    let finished = match polled {
         Ok(Poll::Pending) => return Poll::Pending,
         Ok(Poll::Ready(output)) => match drop_stage(cell) {
-            Ok(()) => Ok(output),
+            Ok(()) => Stage::Finished(output),
             Err(payload) => {
                 drop_payload(output);
-                Err(JoinError::panic(id, payload))
+                Stage::Panicked(Box::new(payload))
             }
         },
         // The future panicked and was dropped during the unwind.
-        Err(payload) => Err(JoinError::panic(id, payload)),
+        Err(payload) => Stage::Panicked(Box::new(payload)),
     };
-    set_stage(cell, Stage::Finished(result));
+    set_stage(cell, finished);
     Poll::Ready(())
 }
 
 /// Drops the future (or output) in the stage, catching a panic.
-fn drop_stage<F: Future, S>(cell: &Cell<F, S>) -> Result<(), Box<dyn Any + Send>> {
+fn drop_stage<F: Future, S>(cell: &Cell<F, S>) -> Result<(), Payload> {
     panic::catch_unwind(AssertUnwindSafe(|| set_stage(cell, Stage::Consumed)))
 }
 
@@ -361,10 +373,15 @@ fn drop_unread_output<F: Future, S: Schedule>(cell: &Cell<F, S>) {
 fn report_if_panic<F: Future, S: Schedule>(cell: &Cell<F, S>) {
     // SAFETY: callers own the stage (the completion rules give it to them).
     let report = cell.stage.with(|stage| match unsafe { &*stage } {
-        Stage::Finished(Err(err)) => err.with_panic_payload(|payload| {
-            let name = cell.header.extra.as_ref().and_then(|e| e.name.clone());
-            PanicReport::new(cell.header.id, name, cell.header.location, payload)
-        }),
+        Stage::Panicked(payload) => {
+            let name = cell.header.site.extra().and_then(|e| e.name.clone());
+            Some(PanicReport::new(
+                cell.header.id,
+                name,
+                cell.header.site.location(),
+                &***payload,
+            ))
+        }
         _ => None,
     });
     if let Some(report) = report {
@@ -378,18 +395,17 @@ fn drop_payload<T>(value: T) {
     let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(value)));
 }
 
-/// Drops the future of a task we hold RUNNING on, storing `Cancelled`
-/// (with the cause the state word records: an abort, or the scheduler's
-/// shutdown).
+/// Drops the future of a task we hold RUNNING on, storing the cause of the
+/// cancel that the state word records (an abort, or the scheduler's
+/// shutdown), or the panic of the future's drop.
 fn cancel_task<F: Future, S: Schedule>(cell: &Cell<F, S>) {
-    let id = cell.header.id;
     let by_shutdown = cell.header.state.load().is_shutdown();
-    let err = match drop_stage(cell) {
-        Ok(()) if by_shutdown => JoinError::shutdown(id, S::NAME),
-        Ok(()) => JoinError::cancelled(id),
-        Err(payload) => JoinError::panic(id, payload),
+    let cancelled = match drop_stage(cell) {
+        Ok(()) if by_shutdown => Stage::ShutDown,
+        Ok(()) => Stage::Aborted,
+        Err(payload) => Stage::Panicked(Box::new(payload)),
     };
-    set_stage(cell, Stage::Finished(Err(err)));
+    set_stage(cell, cancelled);
 }
 
 /// The stage holds the result: publish it, wake the joiner, release the
@@ -498,8 +514,15 @@ unsafe fn try_read_output<F: Future, S: Schedule>(ptr: NonNull<Header>, dst: *mu
     let stage = cell
         .stage
         .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
-    let Stage::Finished(result) = stage else {
-        panic!("a weft JoinHandle was polled after it returned its output; poll each JoinHandle to completion once");
+    let id = cell.header.id;
+    let result = match stage {
+        Stage::Finished(output) => Ok(output),
+        Stage::Aborted => Err(JoinError::cancelled(id)),
+        Stage::ShutDown => Err(JoinError::shutdown(id, S::NAME)),
+        Stage::Panicked(payload) => Err(JoinError::panic(id, *payload)),
+        Stage::Running(_) | Stage::Consumed => panic!(
+            "a weft JoinHandle was polled after it returned its output; poll each JoinHandle to completion once"
+        ),
     };
     let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
     // SAFETY: the caller passes a pointer to this task's output slot.
@@ -605,4 +628,35 @@ unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
     // The stage may still hold a future (a task dropped without ever being
     // run or shut down) or an output; never unwind into the caller.
     drop_payload(boxed);
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A scheduler the size of the executor's `Handle` (one `Arc`).
+    struct OneArc(#[allow(dead_code)] std::sync::Arc<()>);
+    impl Schedule for OneArc {
+        fn schedule(&self, _: crate::Notified<Self>) {}
+        fn release(&self, _: &Task<Self>) -> Option<Task<Self>> {
+            None
+        }
+    }
+
+    fn cell_size<F: Future>(_: &F) -> usize {
+        mem::size_of::<Cell<F, OneArc>>()
+    }
+
+    /// The layout this crate was sized for (see `BENCHMARKS.md`, "Memory
+    /// per idle task"): a task waiting on a small future, on an executor
+    /// whose scheduler is one pointer.
+    #[test]
+    fn an_idle_task_cell_is_88_bytes() {
+        async fn idle() {
+            std::future::pending::<()>().await
+        }
+        let fut = idle();
+        assert_eq!(mem::size_of_val(&fut), 1);
+        assert_eq!(cell_size(&fut), 88);
+    }
 }
