@@ -597,7 +597,7 @@ where
 {
     // Two references for the task (its Notified and Task halves), one for
     // the JoinHandle.
-    let raw = RawTask::new(future, scheduler, meta.into(), 0, 3);
+    let raw = RawTask::new(future, scheduler, meta.into(), false, 3);
     // SAFETY: the references were created above, one per handle.
     let join = unsafe { JoinHandle::from_raw(raw) };
     (UnownedTask { raw, _s: PhantomData }, join)

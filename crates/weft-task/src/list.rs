@@ -7,9 +7,20 @@
 //!
 //! # Protocol
 //!
-//! The list is split into shards, each a `Mutex<Slab>`, chosen by task id,
-//! so concurrent spawns and completions rarely meet on one lock. A task's
-//! slab key is stored in its header and only touched under its shard's lock.
+//! The list is split into shards, each a `Mutex<Slots>`, chosen by task id,
+//! so concurrent spawns and completions rarely meet on one lock. A shard's
+//! slots are one word each: a task's address (the list's reference), or,
+//! for a vacant slot, the next vacant one (a free list threaded through the
+//! vector), told apart by bit 0 (a task header is 8-aligned). A task's key
+//! (its slot's index) is stored in its header, written once by `bind`
+//! under the shard's lock before the task can be reached from outside the
+//! shard, and only read afterwards.
+//!
+//! `remove` needs no owner check: it frees a slot only if the slot holds
+//! this very task's address, which is in at most one slot of one list (the
+//! list's reference keeps the task alive, so its address cannot be reused
+//! while it is in a slot). A task drained at shutdown, whose slot was then
+//! reused, or handed to another list's `remove`, is simply not found.
 //!
 //! Closing is per shard and under the shard's lock: `close_and_shutdown_all`
 //! marks each shard closed and drains it in the same critical section, and
@@ -18,11 +29,12 @@
 //! shard closed (and is cancelled on the spot): none is lost.
 
 use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::{self, ManuallyDrop};
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use slab::Slab;
-
-use crate::raw::RawTask;
+use crate::raw::{Header, RawTask};
 use crossbeam_utils::CachePadded;
 
 use crate::sync::{lock, Mutex};
@@ -38,8 +50,86 @@ pub struct OwnedTasks<S: Schedule> {
 }
 
 struct Shard<S: Schedule> {
-    tasks: Slab<Task<S>>,
+    tasks: Slots<S>,
     closed: bool,
+}
+
+/// A slab of task pointers, one word a slot (see the module docs).
+struct Slots<S: Schedule> {
+    /// A task's address, or `(next vacant + 1) << 1 | VACANT`.
+    slots: Vec<usize>,
+    /// The first vacant slot, plus one; 0 if none.
+    free: usize,
+    len: usize,
+    /// The slots own the list's `Task` references.
+    _tasks: PhantomData<Task<S>>,
+}
+
+/// Bit 0 of a vacant slot (a task's address has it clear).
+const VACANT: usize = 1;
+const _: () = assert!(mem::align_of::<Header>() > VACANT);
+
+impl<S: Schedule> Slots<S> {
+    const fn new() -> Self {
+        Slots {
+            slots: Vec::new(),
+            free: 0,
+            len: 0,
+            _tasks: PhantomData,
+        }
+    }
+
+    /// Stores the list's reference; returns its key.
+    fn insert(&mut self, task: Task<S>) -> usize {
+        let addr = ManuallyDrop::new(task).raw().header_ptr().as_ptr() as usize;
+        self.len += 1;
+        match self.free {
+            0 => {
+                self.slots.push(addr);
+                self.slots.len() - 1
+            }
+            head => {
+                let key = head - 1;
+                self.free = self.slots[key] >> 1;
+                self.slots[key] = addr;
+                key
+            }
+        }
+    }
+
+    /// Takes the reference out of slot `key` if it is `raw`'s.
+    fn remove(&mut self, key: usize, raw: RawTask) -> Option<Task<S>> {
+        let addr = raw.header_ptr().as_ptr() as usize;
+        let slot = self.slots.get_mut(key).filter(|slot| **slot == addr)?;
+        *slot = (self.free << 1) | VACANT;
+        self.free = key + 1;
+        self.len -= 1;
+        // SAFETY: the slot held the list's reference to this task, and
+        // now no longer does: it moves to the returned handle.
+        Some(unsafe { Task::from_raw(raw) })
+    }
+
+    /// Takes every reference out; the slots are left empty.
+    fn drain(&mut self) -> Vec<Task<S>> {
+        self.free = 0;
+        self.len = 0;
+        mem::take(&mut self.slots)
+            .into_iter()
+            .filter(|addr| addr & VACANT == 0)
+            .map(|addr| {
+                // SAFETY: an occupied slot holds a task's header address and
+                // the list's reference to it, which moves to the handle.
+                unsafe { Task::from_raw(RawTask::from_raw(NonNull::new_unchecked(addr as *mut Header))) }
+            })
+            .collect()
+    }
+}
+
+impl<S: Schedule> Drop for Slots<S> {
+    fn drop(&mut self) {
+        // A list dropped without being closed lets go of its references.
+        drop(self.drain());
+    }
 }
 
 impl<S: Schedule> OwnedTasks<S> {
@@ -63,7 +153,7 @@ impl<S: Schedule> OwnedTasks<S> {
             shards: (0..n)
                 .map(|_| {
                     CachePadded::new(Mutex::new(Shard {
-                        tasks: Slab::new(),
+                        tasks: Slots::new(),
                         closed: false,
                     }))
                 })
@@ -184,7 +274,7 @@ impl<S: Schedule> OwnedTasks<S> {
     {
         let id = meta.id();
         // Three references: the list's Task, the first Notified, the JoinHandle.
-        let raw = RawTask::new(future, scheduler, meta, self.id, 3);
+        let raw = RawTask::new(future, scheduler, meta, true, 3);
         // SAFETY: one reference for each handle made here.
         let (task, notified, join) = unsafe {
             (
@@ -200,10 +290,15 @@ impl<S: Schedule> OwnedTasks<S> {
             task.shutdown();
             return (join, None);
         }
-        let entry = shard.tasks.vacant_entry();
-        // SAFETY: the key is only touched under this shard's lock, held here.
-        raw.header().owned_key.with_mut(|k| unsafe { *k = entry.key() });
-        entry.insert(task);
+        let key = shard.tasks.insert(task);
+        let key = u32::try_from(key).expect(
+            "weft-task: more than 4 billion live tasks in one OwnedTasks shard; \
+             create the list with more shards",
+        );
+        // SAFETY: nothing else can touch the key yet: the task is reachable
+        // only from this shard, whose lock we hold, and from the handles
+        // made above, which leave this function after the write.
+        raw.header().owned_key.with_mut(|k| unsafe { *k = key });
         (join, Some(notified))
     }
 
@@ -213,18 +308,12 @@ impl<S: Schedule> OwnedTasks<S> {
     /// taken out by [`close_and_shutdown_all`](Self::close_and_shutdown_all).
     pub fn remove(&self, task: &Task<S>) -> Option<Task<S>> {
         let raw = task.raw();
-        if raw.header().owner_id != self.id {
-            return None;
-        }
-        let mut shard = lock(self.shard(task.id()));
-        // SAFETY: the key is only touched under this shard's lock, held here.
+        // SAFETY: the key was written once, before the caller could reach
+        // the task (module docs); it is only read from then on.
         let key = raw.header().owned_key.with(|k| unsafe { *k });
-        // The task may have been drained at shutdown and its key reused; the
-        // pointer check tells (a live task's address cannot be reused).
-        match shard.tasks.get(key) {
-            Some(t) if t.raw() == raw => Some(shard.tasks.remove(key)),
-            _ => None,
-        }
+        // The task may have been drained at shutdown and its slot reused,
+        // or belong to another list: the address check tells (module docs).
+        lock(self.shard(task.id())).tasks.remove(key as usize, raw)
     }
 
     /// Closes the list to new tasks and cancels every task in it.
@@ -269,7 +358,7 @@ impl<S: Schedule> OwnedTasks<S> {
             let drained: Vec<Task<S>> = {
                 let mut shard = lock(shard);
                 shard.closed = true;
-                shard.tasks.drain().collect()
+                shard.tasks.drain()
             };
             for task in drained {
                 task.shutdown();
@@ -336,7 +425,7 @@ impl<S: Schedule> OwnedTasks<S> {
     /// # list.close_and_shutdown_all();
     /// ```
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).tasks.len()).sum()
+        self.shards.iter().map(|s| lock(s).tasks.len).sum()
     }
 
     /// `true` if no task is alive.
@@ -351,5 +440,72 @@ impl<S: Schedule> std::fmt::Debug for OwnedTasks<S> {
             .field("id", &self.id)
             .field("len", &self.len())
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    struct Nop;
+    impl Schedule for Nop {
+        fn schedule(&self, _: Notified<Self>) {}
+        fn release(&self, _: &Task<Self>) -> Option<Task<Self>> {
+            None
+        }
+    }
+
+    fn bound(list: &OwnedTasks<Nop>) -> Task<Nop> {
+        let (_join, notified) = list.bind(std::future::pending::<()>(), Nop, Id::next());
+        // A second handle on the list's task, made from the Notified's
+        // reference, so the test can hand it to `remove`.
+        let raw = ManuallyDrop::new(notified.expect("the list is open")).raw;
+        // SAFETY: the Notified's reference moves to this Task.
+        unsafe { Task::from_raw(raw) }
+    }
+
+    #[test]
+    fn a_removed_slot_is_reused_by_the_next_bind() {
+        let list = OwnedTasks::new(1);
+        let a = bound(&list);
+        let b = bound(&list);
+        assert_eq!(list.len(), 2);
+        drop(list.remove(&a).expect("a is in the list"));
+        assert!(list.remove(&a).is_none(), "a was removed already");
+        let c = bound(&list);
+        // SAFETY: the keys were written by the binds above.
+        let key = |t: &Task<Nop>| t.raw().header().owned_key.with(|k| unsafe { *k });
+        assert_eq!(key(&c), key(&a), "c took a's vacant slot");
+        assert_eq!(list.len(), 2);
+        assert!(list.remove(&b).is_some() && list.remove(&c).is_some());
+        assert!(list.is_empty());
+    }
+
+    #[test]
+    fn remove_on_another_list_finds_nothing() {
+        let (one, other) = (OwnedTasks::new(1), OwnedTasks::new(1));
+        let a = bound(&one);
+        let _b = bound(&other);
+        assert!(other.remove(&a).is_none());
+        assert_eq!((one.len(), other.len()), (1, 1));
+        assert!(one.remove(&a).is_some());
+    }
+
+    #[test]
+    fn a_task_drained_at_close_is_not_found_by_remove() {
+        let list = OwnedTasks::new(1);
+        let a = bound(&list);
+        list.close_and_shutdown_all();
+        assert!(list.is_empty());
+        assert!(list.remove(&a).is_none());
+    }
+
+    #[test]
+    fn dropping_an_open_list_drops_its_references() {
+        let list = OwnedTasks::new(2);
+        let a = bound(&list);
+        let before = a.raw().state().load().ref_count();
+        drop(list);
+        assert_eq!(a.raw().state().load().ref_count(), before - 1);
     }
 }

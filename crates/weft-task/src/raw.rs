@@ -12,7 +12,9 @@
 //!   `COMPLETE`, it belongs to the `JoinHandle` if `JOIN_INTEREST` was set
 //!   at completion, otherwise to the completing thread.
 //! * The **join waker** slot follows the `JOIN_WAKER` rules in `state.rs`.
-//! * The **owned key** is read and written only under the owner's shard lock.
+//! * The **owned key** is written once, by `OwnedTasks::bind` under the
+//!   shard's lock, before the task is reachable from anywhere but that
+//!   shard; afterwards it is only read.
 //! * The allocation is freed by whoever drops the last reference.
 
 use std::any::Any;
@@ -40,10 +42,13 @@ pub(crate) struct Header {
     /// Where the task was spawned, and (boxed, for the tasks that have
     /// either) its name and debug-mode wake time.
     pub(crate) site: Site,
-    /// The `OwnedTasks` list this task was bound to; 0 if none.
-    pub(crate) owner_id: u64,
-    /// This task's key in its owner's shard; guarded by that shard's lock.
-    pub(crate) owned_key: UnsafeCell<usize>,
+    /// This task's slot in its owner's shard (`list.rs`): written once,
+    /// by `OwnedTasks::bind` under the shard's lock, before any handle to
+    /// the task leaves the list; read by `OwnedTasks::remove`.
+    pub(crate) owned_key: UnsafeCell<u32>,
+    /// Made by `OwnedTasks::bind` (rather than `unowned`): completing
+    /// calls `Schedule::release`.
+    pub(crate) owned: bool,
 }
 
 /// The operations that need the concrete future and scheduler types.
@@ -110,7 +115,7 @@ impl RawTask {
     ///
     /// `F` need not be `Send`: the safe constructors require it, and
     /// `OwnedTasks::bind_local`'s caller promises the thread rule instead.
-    pub(crate) fn new<F, S>(future: F, scheduler: S, meta: TaskMeta, owner_id: u64, refs: usize) -> RawTask
+    pub(crate) fn new<F, S>(future: F, scheduler: S, meta: TaskMeta, owned: bool, refs: usize) -> RawTask
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -122,8 +127,8 @@ impl RawTask {
                 vtable: vtable::<F, S>(),
                 id: meta.id,
                 site: Site::of(&meta),
-                owner_id,
                 owned_key: UnsafeCell::new(0),
+                owned,
             },
             scheduler,
             join_waker: UnsafeCell::new(None),
@@ -423,10 +428,10 @@ fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the poll's reference keeps the task alive during the call, and
     // the `ManuallyDrop` keeps this borrowed `Task` from dropping a reference.
     let me = ManuallyDrop::new(unsafe { Task::<S>::from_raw(RawTask { ptr }) });
-    let released = match cell.header.owner_id {
+    let released = match cell.header.owned {
         // Never bound to a list: nothing to release.
-        0 => 1,
-        _ => match cell.scheduler.release(&me) {
+        false => 1,
+        true => match cell.scheduler.release(&me) {
             Some(task) => {
                 mem::forget(task);
                 2
@@ -651,12 +656,12 @@ mod tests {
     /// per idle task"): a task waiting on a small future, on an executor
     /// whose scheduler is one pointer.
     #[test]
-    fn an_idle_task_cell_is_88_bytes() {
+    fn an_idle_task_cell_is_80_bytes() {
         async fn idle() {
             std::future::pending::<()>().await
         }
         let fut = idle();
         assert_eq!(mem::size_of_val(&fut), 1);
-        assert_eq!(cell_size(&fut), 88);
+        assert_eq!(cell_size(&fut), 80);
     }
 }
