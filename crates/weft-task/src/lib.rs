@@ -68,6 +68,7 @@ mod list;
 mod meta;
 mod raw;
 mod report;
+mod stage;
 mod state;
 mod sync;
 mod waker;

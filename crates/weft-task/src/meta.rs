@@ -167,6 +167,7 @@ unsafe impl Send for Site {}
 unsafe impl Sync for Site {}
 
 impl Site {
+    #[inline]
     pub(crate) fn of(meta: &TaskMeta) -> Site {
         if meta.name.is_none() && !meta.track_wakes {
             return Site {
@@ -174,6 +175,11 @@ impl Site {
                 _owns: PhantomData,
             };
         }
+        Site::boxed(meta)
+    }
+
+    #[cold]
+    fn boxed(meta: &TaskMeta) -> Site {
         let extra = Box::new(Extra {
             location: meta.location,
             name: meta.name.clone(),
@@ -186,6 +192,7 @@ impl Site {
         }
     }
 
+    #[inline]
     fn extra_ptr(&self) -> Option<NonNull<Extra>> {
         let tagged = self.ptr.addr().get() & EXTRA_TAG != 0;
         tagged.then(|| {
@@ -215,11 +222,16 @@ impl Site {
 }
 
 impl Drop for Site {
+    #[inline]
     fn drop(&mut self) {
-        if let Some(p) = self.extra_ptr() {
+        #[cold]
+        fn drop_extra(p: NonNull<Extra>) {
             // SAFETY: the tagged pointer came from `Box::leak` in `Site::of`,
-            // and this `Site` is its only owner.
+            // and the `Site` being dropped was its only owner.
             drop(unsafe { Box::from_raw(p.as_ptr()) });
+        }
+        if let Some(p) = self.extra_ptr() {
+            drop_extra(p);
         }
     }
 }

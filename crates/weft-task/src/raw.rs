@@ -17,17 +17,16 @@
 //!   shard; afterwards it is only read.
 //! * The allocation is freed by whoever drops the last reference.
 
-use std::any::Any;
 use std::future::Future;
 use std::mem::{self, ManuallyDrop};
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 use crate::error::JoinError;
 use crate::meta::{Site, TaskMeta};
 use crate::report::PanicReport;
+use crate::stage::{Payload, Slot, Stage, Tag};
 use crate::state::{State, ToIdle, ToNotified, ToRunning};
 use crate::sync::UnsafeCell;
 use crate::waker::waker_ref;
@@ -49,6 +48,9 @@ pub(crate) struct Header {
     /// Made by `OwnedTasks::bind` (rather than `unowned`): completing
     /// calls `Schedule::release`.
     pub(crate) owned: bool,
+    /// Which field of the cell's stage slot is live (`stage.rs`); belongs
+    /// to the stage's owner, as the slot does.
+    stage_tag: Tag,
 }
 
 /// The operations that need the concrete future and scheduler types.
@@ -61,37 +63,21 @@ pub(crate) struct Vtable {
     shutdown: unsafe fn(NonNull<Header>),
 }
 
-/// What the stage slot holds.
-///
-/// The outcome is kept in its raw form and turned into a [`JoinError`]
-/// only when the `JoinHandle` reads it (`try_read_output`, which has the
-/// id from the header and the scheduler's name from `S`). A `JoinError`
-/// is 40 bytes; with the failure kinds as plain variants and the rare
-/// panic payload boxed once more (a thin pointer), an idle task's stage is
-/// 16 bytes: the future, a tag, and room for a pointer.
-enum Stage<F: Future> {
-    Running(F),
-    Finished(F::Output),
-    /// Cancelled by an abort.
-    Aborted,
-    /// Cancelled by the scheduler's shutdown.
-    ShutDown,
-    /// The future panicked (while polled or dropped), or dropping its
-    /// output did.
-    Panicked(Box<Payload>),
-    Consumed,
-}
-
-/// A panic payload.
-type Payload = Box<dyn Any + Send + 'static>;
-
 /// The whole task, in one allocation.
 #[repr(C)]
 struct Cell<F: Future, S> {
     header: Header,
     scheduler: S,
     join_waker: UnsafeCell<Option<Waker>>,
-    stage: UnsafeCell<Stage<F>>,
+    stage: Slot<F>,
+}
+
+impl<F: Future, S> Drop for Cell<F, S> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: nobody else can reach the cell, so its stage
+        // is ours.
+        unsafe { self.stage.clear(&self.header.stage_tag) }
+    }
 }
 
 /// A pointer to a task's header, with the type-erased operations.
@@ -129,10 +115,11 @@ impl RawTask {
                 site: Site::of(&meta),
                 owned_key: UnsafeCell::new(0),
                 owned,
+                stage_tag: Tag::running(),
             },
             scheduler,
             join_waker: UnsafeCell::new(None),
-            stage: UnsafeCell::new(Stage::Running(future)),
+            stage: Slot::new(future),
         });
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
         RawTask { ptr }
@@ -322,22 +309,16 @@ fn poll_future<F: Future, S>(cell: &Cell<F, S>, cx: &mut Context<'_>) -> Poll<()
     struct DropOnUnwind<'a, F: Future, S>(&'a Cell<F, S>);
     impl<F: Future, S> Drop for DropOnUnwind<'_, F, S> {
         fn drop(&mut self) {
-            set_stage(self.0, Stage::Consumed);
+            // SAFETY: we hold RUNNING (the poll's), so the stage is ours.
+            unsafe { self.0.stage.clear(&self.0.header.stage_tag) }
         }
     }
 
     let polled = panic::catch_unwind(AssertUnwindSafe(|| {
         let guard = DropOnUnwind(cell);
-        let polled = cell.stage.with_mut(|stage| {
-            // SAFETY: we hold RUNNING, so the stage is ours; the future is
-            // never moved out of the allocation while it runs, so it stays
-            // pinned.
-            match unsafe { &mut *stage } {
-                // SAFETY: pinned, as above: the cell never moves.
-                Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(cx),
-                _ => unreachable!("weft-task: polled a task whose future is gone"),
-            }
-        });
+        // SAFETY: we hold RUNNING, so the stage is ours, and it holds the
+        // future: COMPLETE was clear, and only completing replaces it.
+        let polled = unsafe { cell.stage.poll(&cell.header.stage_tag, cx) };
         mem::forget(guard);
         polled
     }));
@@ -353,19 +334,25 @@ fn poll_future<F: Future, S>(cell: &Cell<F, S>, cx: &mut Context<'_>) -> Poll<()
         // The future panicked and was dropped during the unwind.
         Err(payload) => Stage::Panicked(Box::new(payload)),
     };
-    set_stage(cell, finished);
+    store_stage(cell, finished);
     Poll::Ready(())
 }
 
-/// Drops the future (or output) in the stage, catching a panic.
+/// Drops the future (or output) in the stage, catching a panic; the stage
+/// is empty afterwards either way.
 fn drop_stage<F: Future, S>(cell: &Cell<F, S>) -> Result<(), Payload> {
-    panic::catch_unwind(AssertUnwindSafe(|| set_stage(cell, Stage::Consumed)))
-}
-
-fn set_stage<F: Future, S>(cell: &Cell<F, S>, new: Stage<F>) {
     // SAFETY: callers own the stage (they hold RUNNING, or the completion
     // rules give it to them).
-    cell.stage.with_mut(|stage| unsafe { *stage = new });
+    panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+        cell.stage.clear(&cell.header.stage_tag)
+    }))
+}
+
+/// Stores the outcome in the (empty) stage.
+fn store_stage<F: Future, S>(cell: &Cell<F, S>, outcome: Stage<F>) {
+    // SAFETY: callers hold RUNNING and have just emptied the stage
+    // (`drop_stage`, or the unwind's `DropOnUnwind`).
+    unsafe { cell.stage.store(&cell.header.stage_tag, outcome) }
 }
 
 /// Drops an output that no `JoinHandle` will read, first reporting it to
@@ -375,25 +362,24 @@ fn drop_unread_output<F: Future, S: Schedule>(cell: &Cell<F, S>) {
     let _ = drop_stage(cell);
 }
 
+#[inline]
 fn report_if_panic<F: Future, S: Schedule>(cell: &Cell<F, S>) {
     // SAFETY: callers own the stage (the completion rules give it to them).
-    let report = cell.stage.with(|stage| match unsafe { &*stage } {
-        Stage::Panicked(payload) => {
-            let name = cell.header.site.extra().and_then(|e| e.name.clone());
-            Some(PanicReport::new(
-                cell.header.id,
-                name,
-                cell.header.site.location(),
-                &***payload,
-            ))
-        }
-        _ => None,
-    });
-    if let Some(report) = report {
-        crate::foreign::contain("an unhandled-panic handler", || {
-            cell.scheduler.unhandled_panic(&report)
-        });
+    if let Some(payload) = unsafe { cell.stage.panic_payload(&cell.header.stage_tag) } {
+        report_panic(cell, payload);
     }
+}
+
+/// Hands an unread panic to the scheduler's handler. Out of line: panics
+/// are rare, and every completion passes through `report_if_panic`.
+#[cold]
+#[inline(never)]
+fn report_panic<F: Future, S: Schedule>(cell: &Cell<F, S>, payload: &(dyn std::any::Any + Send)) {
+    let name = cell.header.site.extra().and_then(|e| e.name.clone());
+    let report = PanicReport::new(cell.header.id, name, cell.header.site.location(), payload);
+    crate::foreign::contain("an unhandled-panic handler", || {
+        cell.scheduler.unhandled_panic(&report)
+    });
 }
 
 fn drop_payload<T>(value: T) {
@@ -410,7 +396,7 @@ fn cancel_task<F: Future, S: Schedule>(cell: &Cell<F, S>) {
         Ok(()) => Stage::Aborted,
         Err(payload) => Stage::Panicked(Box::new(payload)),
     };
-    set_stage(cell, cancelled);
+    store_stage(cell, cancelled);
 }
 
 /// The stage holds the result: publish it, wake the joiner, release the
@@ -516,9 +502,7 @@ unsafe fn try_read_output<F: Future, S: Schedule>(ptr: NonNull<Header>, dst: *mu
         return;
     }
     // SAFETY: COMPLETE with JOIN_INTEREST: the stage is the JoinHandle's.
-    let stage = cell
-        .stage
-        .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
+    let stage = unsafe { cell.stage.take(&cell.header.stage_tag) };
     let id = cell.header.id;
     let result = match stage {
         Stage::Finished(output) => Ok(output),
@@ -623,7 +607,7 @@ unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
     {
         // SAFETY: the last reference is gone; the cell is still allocated.
         let cell = unsafe { cell::<F, S>(ptr) };
-        cell.stage.with_mut(|_| ());
+        cell.header.stage_tag.touch();
         cell.join_waker.with_mut(|_| ());
         cell.header.owned_key.with_mut(|_| ());
     }
@@ -656,12 +640,12 @@ mod tests {
     /// per idle task"): a task waiting on a small future, on an executor
     /// whose scheduler is one pointer.
     #[test]
-    fn an_idle_task_cell_is_80_bytes() {
+    fn an_idle_task_cell_is_72_bytes() {
         async fn idle() {
             std::future::pending::<()>().await
         }
         let fut = idle();
         assert_eq!(mem::size_of_val(&fut), 1);
-        assert_eq!(cell_size(&fut), 80);
+        assert_eq!(cell_size(&fut), 72);
     }
 }
