@@ -9,7 +9,7 @@
 //!
 //! The list is split into shards, each a `Mutex<Slots>`, chosen by task id,
 //! so concurrent spawns and completions rarely meet on one lock. A shard's
-//! slots are one word each: a task's address (the list's reference), or,
+//! slots are one word each (in fixed pages): a task's address (the list's reference), or,
 //! for a vacant slot, the next vacant one (a free list threaded through the
 //! vector), told apart by bit 0 (a task header is 8-aligned). A task's key
 //! (its slot's index) is stored in its header, written once by `bind`
@@ -54,10 +54,19 @@ struct Shard<S: Schedule> {
     closed: bool,
 }
 
-/// A slab of task pointers, one word a slot (see the module docs).
+/// A slab of task pointers, one word a slot (see the module docs), in
+/// fixed pages: growing never copies or frees a page, so a shard's memory
+/// is its live slots plus at most one page, with no freed buffers left
+/// behind in the allocator as a doubling vector leaves them.
 struct Slots<S: Schedule> {
-    /// A task's address, or `(next vacant + 1) << 1 | VACANT`.
-    slots: Vec<usize>,
+    /// Slot `key` is `pages[key / PAGE][key % PAGE]`: a task's address, or
+    /// `(next vacant + 1) << 1 | VACANT`.
+    // Boxed: the outer vector's growth then moves a pointer a page, not
+    // the pages (whose copies would be the freed buffers avoided here).
+    #[allow(clippy::vec_box)]
+    pages: Vec<Box<[usize; PAGE]>>,
+    /// Slots ever used: those past it are unused (zero).
+    used: usize,
     /// The first vacant slot, plus one; 0 if none.
     free: usize,
     len: usize,
@@ -69,39 +78,63 @@ struct Slots<S: Schedule> {
 const VACANT: usize = 1;
 const _: () = assert!(mem::align_of::<Header>() > VACANT);
 
+/// Slots a page: 2 KiB. A shard that holds a task holds at least one page.
+const PAGE: usize = 256;
+
 impl<S: Schedule> Slots<S> {
     const fn new() -> Self {
         Slots {
-            slots: Vec::new(),
+            pages: Vec::new(),
+            used: 0,
             free: 0,
             len: 0,
             _tasks: PhantomData,
         }
     }
 
+    fn slot(&mut self, key: usize) -> Option<&mut usize> {
+        self.pages.get_mut(key / PAGE).map(|page| &mut page[key % PAGE])
+    }
+
     /// Stores the list's reference; returns its key.
+    #[inline]
     fn insert(&mut self, task: Task<S>) -> usize {
         let addr = ManuallyDrop::new(task).raw().header_ptr().as_ptr() as usize;
         self.len += 1;
-        match self.free {
-            0 => {
-                self.slots.push(addr);
-                self.slots.len() - 1
+        if self.free != 0 {
+            // Reuse the first vacant slot.
+            let key = self.free - 1;
+            let slot = &mut self.pages[key / PAGE][key % PAGE];
+            self.free = *slot >> 1;
+            *slot = addr;
+            key
+        } else {
+            // Take the next unused slot, on a new page if need be.
+            let key = self.used;
+            if key == self.pages.len() * PAGE {
+                self.add_page();
             }
-            head => {
-                let key = head - 1;
-                self.free = self.slots[key] >> 1;
-                self.slots[key] = addr;
-                key
-            }
+            self.pages[key / PAGE][key % PAGE] = addr;
+            self.used += 1;
+            key
         }
+    }
+
+    #[cold]
+    fn add_page(&mut self) {
+        let page: Box<[usize; PAGE]> = vec![0; PAGE]
+            .into_boxed_slice()
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("a vector of PAGE slots"));
+        self.pages.push(page);
     }
 
     /// Takes the reference out of slot `key` if it is `raw`'s.
     fn remove(&mut self, key: usize, raw: RawTask) -> Option<Task<S>> {
         let addr = raw.header_ptr().as_ptr() as usize;
-        let slot = self.slots.get_mut(key).filter(|slot| **slot == addr)?;
-        *slot = (self.free << 1) | VACANT;
+        let free = self.free;
+        let slot = self.slot(key).filter(|slot| **slot == addr)?;
+        *slot = (free << 1) | VACANT;
         self.free = key + 1;
         self.len -= 1;
         // SAFETY: the slot held the list's reference to this task, and
@@ -111,14 +144,19 @@ impl<S: Schedule> Slots<S> {
 
     /// Takes every reference out; the slots are left empty.
     fn drain(&mut self) -> Vec<Task<S>> {
+        let used = mem::take(&mut self.used);
         self.free = 0;
         self.len = 0;
-        mem::take(&mut self.slots)
-            .into_iter()
-            .filter(|addr| addr & VACANT == 0)
-            .map(|addr| {
-                // SAFETY: an occupied slot holds a task's header address and
-                // the list's reference to it, which moves to the handle.
+        let pages = mem::take(&mut self.pages);
+        pages
+            .iter()
+            .flat_map(|page| page.iter())
+            .take(used)
+            .filter(|addr| *addr & VACANT == 0)
+            .map(|&addr| {
+                // SAFETY: a used, occupied slot holds a task's header
+                // address and the list's reference to it, which moves to
+                // the handle.
                 unsafe { Task::from_raw(RawTask::from_raw(NonNull::new_unchecked(addr as *mut Header))) }
             })
             .collect()
@@ -479,6 +517,35 @@ mod tests {
         assert_eq!(list.len(), 2);
         assert!(list.remove(&b).is_some() && list.remove(&c).is_some());
         assert!(list.is_empty());
+    }
+
+    #[test]
+    fn slots_across_pages_are_reused_and_drained() {
+        let list = OwnedTasks::new(1);
+        let tasks: Vec<_> = (0..PAGE + 10).map(|_| bound(&list)).collect();
+        assert_eq!(list.len(), PAGE + 10);
+        // Free a slot on each page, then bind two more: they take those.
+        for t in [&tasks[3], &tasks[PAGE + 5]] {
+            drop(list.remove(t).expect("bound"));
+        }
+        let again = [bound(&list), bound(&list)];
+        assert_eq!(
+            lock(&list.shards[0]).tasks.used,
+            PAGE + 10,
+            "no new slot was used"
+        );
+        assert_eq!(list.len(), PAGE + 10);
+        let refs = |t: &Task<Nop>| t.raw().state().load().ref_count();
+        let before: Vec<usize> = again.iter().map(refs).collect();
+        list.close_and_shutdown_all();
+        assert!(list.is_empty());
+        // The drain let go of the list's reference to each.
+        let after: Vec<usize> = again.iter().map(refs).collect();
+        assert!(
+            before.iter().zip(&after).all(|(b, a)| a < b),
+            "{before:?} -> {after:?}"
+        );
+        assert!(tasks.iter().all(|t| list.remove(t).is_none()));
     }
 
     #[test]
