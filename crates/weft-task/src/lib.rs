@@ -32,7 +32,8 @@
 //! * `abort` drops the future exactly once, on a scheduler thread.
 //!
 //! The state machine and its rules are in `state.rs`; the allocation and the
-//! only `unsafe` code, in `raw.rs` and `waker.rs`. The loom models in
+//! `unsafe` code, in `raw.rs`, `stage.rs` and `waker.rs` (and the tagged
+//! words of `meta.rs` and `list.rs`). The loom models in
 //! `loom-tests/` run this code with loom's atomics (see `sync.rs`).
 //!
 //! # Example: a scheduler in a few lines

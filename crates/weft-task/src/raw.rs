@@ -1,10 +1,14 @@
 //! The task allocation and the type-erased operations on it.
 //!
 //! A task is one `Box<Cell<F, S>>`: the [`Header`] (state word, vtable, id,
-//! owner), the scheduler hook `S`, the join waker slot and the stage (the
-//! future while it runs, its output after). Every handle is a pointer to the
-//! header; the [`Vtable`] recovers `F` and `S` for the operations that need
-//! them. This file is where the crate's `unsafe` lives, with `waker.rs`.
+//! spawn site, owned-list key, stage tag), the scheduler hook `S`, the join
+//! waker slot and the stage (`stage.rs`: the future while it runs, its
+//! outcome after). Every handle is a pointer to the header; the [`Vtable`]
+//! recovers `F` and `S` for the operations that need them. This file is
+//! where most of the crate's `unsafe` lives, with `stage.rs` and `waker.rs`
+//! (and the tagged words of `meta.rs`'s `Site` and `list.rs`'s slots).
+//! The layout is sized for malloc's 16-byte classes: an idle task's cell
+//! is 72 bytes, an 80-byte chunk (`BENCHMARKS.md`, "Memory per idle task").
 //!
 //! # Who may touch what
 //!
