@@ -43,7 +43,9 @@ fn main() {
     for _ in 0..rounds {
         rt.block_on(async {
             let root = weft::spawn(async {
-                let handles: Vec<_> = (0..TASKS).map(|i| weft::spawn(async move { black_box(i) })).collect();
+                let handles: Vec<_> = (0..TASKS)
+                    .map(|i| weft::spawn(async move { black_box(i) }))
+                    .collect();
                 for h in handles {
                     black_box(h.await.unwrap());
                 }
