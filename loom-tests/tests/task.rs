@@ -809,3 +809,72 @@ fn abort_racing_a_parking_poll_cancels_it() {
         assert_eq!(sched.live_tasks(), 0);
     });
 }
+
+/// Model 9. A task's completion (its `remove`, which frees its slot onto
+/// the shard's free list) races the `bind` of another task, which takes
+/// the first vacant slot: the freed one if the completion came first, a
+/// new one otherwise. Two tasks parked forever sit in the list around it;
+/// whichever way the race goes, no slot may be handed out twice, so the
+/// close that follows must find and cancel every parked task, each future
+/// dropped exactly once.
+#[test]
+fn owned_tasks_completion_racing_a_bind_reuses_its_slot_once() {
+    static REMOVED_FIRST: Coverage = Coverage::new();
+    loom::model(|| {
+        let sched = Sched::new();
+        let (parked, late, done) = (
+            Arc::new(Counters::default()),
+            Arc::new(Counters::default()),
+            Arc::new(Counters::default()),
+        );
+        // Slot 0: parked forever. Slot 1: the task that completes.
+        let (parked_handle, first) =
+            sched
+                .0
+                .owned
+                .bind(PendingForever(parked.clone()), sched.clone(), Id::next());
+        first.unwrap().run();
+        let fut = TestFuture::new(FirstPoll::Ready, &done, &slot());
+        let (completes, first) = sched.0.owned.bind(fut, sched.clone(), Id::next());
+        let finished = Arc::new(AtomicBool::new(false));
+
+        let runner = {
+            let finished = finished.clone();
+            let first = first.unwrap();
+            thread::spawn(move || {
+                first.run();
+                finished.store(true, SeqCst);
+            })
+        };
+        let removed_first = finished.load(SeqCst);
+        let (late_handle, first) =
+            sched
+                .0
+                .owned
+                .bind(PendingForever(late.clone()), sched.clone(), Id::next());
+        first.unwrap().run();
+        runner.join().unwrap();
+        REMOVED_FIRST.saw(removed_first);
+
+        assert_eq!(sched.0.owned.len(), 2, "the two parked tasks are in the list");
+        assert_eq!(join_now(completes).unwrap().value, 7);
+        sched.0.owned.close_and_shutdown_all();
+        assert_eq!(
+            parked.future_drops.load(SeqCst),
+            1,
+            "the first parked task outlived the close"
+        );
+        assert_eq!(
+            late.future_drops.load(SeqCst),
+            1,
+            "the late task outlived the close"
+        );
+        assert!(sched.0.owned.is_empty());
+        for handle in [parked_handle, late_handle] {
+            assert!(join_now(handle).is_err_and(|e| e.is_cancelled()));
+        }
+        sched.run_all();
+        assert_eq!(sched.live_tasks(), 0);
+    });
+    REMOVED_FIRST.assert_both("whether the completion freed its slot before the bind");
+}

@@ -243,13 +243,6 @@ impl JoinError {
         self.id
     }
 
-    /// Calls `f` with the panic payload, if the task panicked.
-    pub(crate) fn with_panic_payload<R>(&self, f: impl FnOnce(&(dyn Any + Send)) -> R) -> Option<R> {
-        let Repr::Panic(p) = &self.repr else { return None };
-        let p = p.lock().unwrap_or_else(|e| e.into_inner());
-        Some(f(&**p))
-    }
-
     fn panic_message(&self) -> Option<String> {
         let Repr::Panic(p) = &self.repr else { return None };
         let p = p.lock().unwrap_or_else(|e| e.into_inner());

@@ -32,7 +32,8 @@
 //! * `abort` drops the future exactly once, on a scheduler thread.
 //!
 //! The state machine and its rules are in `state.rs`; the allocation and the
-//! only `unsafe` code, in `raw.rs` and `waker.rs`. The loom models in
+//! `unsafe` code, in `raw.rs`, `stage.rs` and `waker.rs` (and the tagged
+//! words of `meta.rs` and `list.rs`). The loom models in
 //! `loom-tests/` run this code with loom's atomics (see `sync.rs`).
 //!
 //! # Example: a scheduler in a few lines
@@ -68,6 +69,7 @@ mod list;
 mod meta;
 mod raw;
 mod report;
+mod stage;
 mod state;
 mod sync;
 mod waker;
@@ -291,7 +293,7 @@ impl<S: Schedule> Notified<S> {
     /// # notified.run();
     /// ```
     pub fn location(&self) -> &'static std::panic::Location<'static> {
-        self.raw.header().location
+        self.raw.header().site.location()
     }
 
     /// The task's name, if it has one.
@@ -326,21 +328,21 @@ impl<S: Schedule> Notified<S> {
     /// # notified.run();
     /// ```
     pub fn name(&self) -> Option<&std::sync::Arc<str>> {
-        self.raw.header().extra.as_ref()?.name.as_ref()
+        self.raw.header().site.extra()?.name.as_ref()
     }
 
     /// Records a wake at `now` (the scheduler's clock, in nanoseconds) if the
     /// task tracks its wakes (debug mode) and was not already woken since
     /// its last poll.
     pub fn mark_woken(&self, now: u64) {
-        if let Some(extra) = &self.raw.header().extra {
+        if let Some(extra) = self.raw.header().site.extra() {
             extra.mark_woken(now);
         }
     }
 
     /// Takes the time of the first wake since the last poll, if tracked.
     pub fn take_woken(&self) -> Option<u64> {
-        self.raw.header().extra.as_ref()?.take_woken()
+        self.raw.header().site.extra()?.take_woken()
     }
 
     /// Converts into a raw pointer, e.g. to pass through a queue that
@@ -597,7 +599,7 @@ where
 {
     // Two references for the task (its Notified and Task halves), one for
     // the JoinHandle.
-    let raw = RawTask::new(future, scheduler, meta.into(), 0, 3);
+    let raw = RawTask::new(future, scheduler, meta.into(), false, 3);
     // SAFETY: the references were created above, one per handle.
     let join = unsafe { JoinHandle::from_raw(raw) };
     (UnownedTask { raw, _s: PhantomData }, join)

@@ -1,10 +1,14 @@
 //! The task allocation and the type-erased operations on it.
 //!
 //! A task is one `Box<Cell<F, S>>`: the [`Header`] (state word, vtable, id,
-//! owner), the scheduler hook `S`, the join waker slot and the stage (the
-//! future while it runs, its output after). Every handle is a pointer to the
-//! header; the [`Vtable`] recovers `F` and `S` for the operations that need
-//! them. This file is where the crate's `unsafe` lives, with `waker.rs`.
+//! spawn site, owned-list key, stage tag), the scheduler hook `S`, the join
+//! waker slot and the stage (`stage.rs`: the future while it runs, its
+//! outcome after). Every handle is a pointer to the header; the [`Vtable`]
+//! recovers `F` and `S` for the operations that need them. This file is
+//! where most of the crate's `unsafe` lives, with `stage.rs` and `waker.rs`
+//! (and the tagged words of `meta.rs`'s `Site` and `list.rs`'s slots).
+//! The layout is sized for malloc's 16-byte classes: an idle task's cell
+//! is 72 bytes, an 80-byte chunk (`BENCHMARKS.md`, "Memory per idle task").
 //!
 //! # Who may touch what
 //!
@@ -12,22 +16,21 @@
 //!   `COMPLETE`, it belongs to the `JoinHandle` if `JOIN_INTEREST` was set
 //!   at completion, otherwise to the completing thread.
 //! * The **join waker** slot follows the `JOIN_WAKER` rules in `state.rs`.
-//! * The **owned key** is read and written only under the owner's shard lock.
+//! * The **owned key** is written once, by `OwnedTasks::bind` under the
+//!   shard's lock, before the task is reachable from anywhere but that
+//!   shard; afterwards it is only read.
 //! * The allocation is freed by whoever drops the last reference.
 
-use std::any::Any;
 use std::future::Future;
 use std::mem::{self, ManuallyDrop};
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
-use std::panic::Location;
-
 use crate::error::JoinError;
-use crate::meta::{Extra, TaskMeta};
+use crate::meta::{Site, TaskMeta};
 use crate::report::PanicReport;
+use crate::stage::{Payload, Slot, Stage, Tag};
 use crate::state::{State, ToIdle, ToNotified, ToRunning};
 use crate::sync::UnsafeCell;
 use crate::waker::waker_ref;
@@ -39,14 +42,19 @@ pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
     pub(crate) id: Id,
-    /// Where the task was spawned.
-    pub(crate) location: &'static Location<'static>,
-    /// Name and debug-mode wake time, for the tasks that have either.
-    pub(crate) extra: Option<Box<Extra>>,
-    /// The `OwnedTasks` list this task was bound to; 0 if none.
-    pub(crate) owner_id: u64,
-    /// This task's key in its owner's shard; guarded by that shard's lock.
-    pub(crate) owned_key: UnsafeCell<usize>,
+    /// Where the task was spawned, and (boxed, for the tasks that have
+    /// either) its name and debug-mode wake time.
+    pub(crate) site: Site,
+    /// This task's slot in its owner's shard (`list.rs`): written once,
+    /// by `OwnedTasks::bind` under the shard's lock, before any handle to
+    /// the task leaves the list; read by `OwnedTasks::remove`.
+    pub(crate) owned_key: UnsafeCell<u32>,
+    /// Made by `OwnedTasks::bind` (rather than `unowned`): completing
+    /// calls `Schedule::release`.
+    pub(crate) owned: bool,
+    /// Which field of the cell's stage slot is live (`stage.rs`); belongs
+    /// to the stage's owner, as the slot does.
+    stage_tag: Tag,
 }
 
 /// The operations that need the concrete future and scheduler types.
@@ -59,20 +67,21 @@ pub(crate) struct Vtable {
     shutdown: unsafe fn(NonNull<Header>),
 }
 
-/// What the stage slot holds.
-enum Stage<F: Future> {
-    Running(F),
-    Finished(Result<F::Output, JoinError>),
-    Consumed,
-}
-
 /// The whole task, in one allocation.
 #[repr(C)]
 struct Cell<F: Future, S> {
     header: Header,
     scheduler: S,
     join_waker: UnsafeCell<Option<Waker>>,
-    stage: UnsafeCell<Stage<F>>,
+    stage: Slot<F>,
+}
+
+impl<F: Future, S> Drop for Cell<F, S> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: nobody else can reach the cell, so its stage
+        // is ours.
+        unsafe { self.stage.clear(&self.header.stage_tag) }
+    }
 }
 
 /// A pointer to a task's header, with the type-erased operations.
@@ -96,7 +105,7 @@ impl RawTask {
     ///
     /// `F` need not be `Send`: the safe constructors require it, and
     /// `OwnedTasks::bind_local`'s caller promises the thread rule instead.
-    pub(crate) fn new<F, S>(future: F, scheduler: S, meta: TaskMeta, owner_id: u64, refs: usize) -> RawTask
+    pub(crate) fn new<F, S>(future: F, scheduler: S, meta: TaskMeta, owned: bool, refs: usize) -> RawTask
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -107,14 +116,14 @@ impl RawTask {
                 state: State::new(refs),
                 vtable: vtable::<F, S>(),
                 id: meta.id,
-                location: meta.location,
-                extra: Extra::of(&meta),
-                owner_id,
+                site: Site::of(&meta),
                 owned_key: UnsafeCell::new(0),
+                owned,
+                stage_tag: Tag::running(),
             },
             scheduler,
             join_waker: UnsafeCell::new(None),
-            stage: UnsafeCell::new(Stage::Running(future)),
+            stage: Slot::new(future),
         });
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
         RawTask { ptr }
@@ -304,51 +313,50 @@ fn poll_future<F: Future, S>(cell: &Cell<F, S>, cx: &mut Context<'_>) -> Poll<()
     struct DropOnUnwind<'a, F: Future, S>(&'a Cell<F, S>);
     impl<F: Future, S> Drop for DropOnUnwind<'_, F, S> {
         fn drop(&mut self) {
-            set_stage(self.0, Stage::Consumed);
+            // SAFETY: we hold RUNNING (the poll's), so the stage is ours.
+            unsafe { self.0.stage.clear(&self.0.header.stage_tag) }
         }
     }
 
-    let id = cell.header.id;
     let polled = panic::catch_unwind(AssertUnwindSafe(|| {
         let guard = DropOnUnwind(cell);
-        let polled = cell.stage.with_mut(|stage| {
-            // SAFETY: we hold RUNNING, so the stage is ours; the future is
-            // never moved out of the allocation while it runs, so it stays
-            // pinned.
-            match unsafe { &mut *stage } {
-                // SAFETY: pinned, as above: the cell never moves.
-                Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(cx),
-                _ => unreachable!("weft-task: polled a task whose future is gone"),
-            }
-        });
+        // SAFETY: we hold RUNNING, so the stage is ours, and it holds the
+        // future: COMPLETE was clear, and only completing replaces it.
+        let polled = unsafe { cell.stage.poll(&cell.header.stage_tag, cx) };
         mem::forget(guard);
         polled
     }));
-    let result = match polled {
+    let finished = match polled {
         Ok(Poll::Pending) => return Poll::Pending,
         Ok(Poll::Ready(output)) => match drop_stage(cell) {
-            Ok(()) => Ok(output),
+            Ok(()) => Stage::Finished(output),
             Err(payload) => {
                 drop_payload(output);
-                Err(JoinError::panic(id, payload))
+                Stage::Panicked(Box::new(payload))
             }
         },
         // The future panicked and was dropped during the unwind.
-        Err(payload) => Err(JoinError::panic(id, payload)),
+        Err(payload) => Stage::Panicked(Box::new(payload)),
     };
-    set_stage(cell, Stage::Finished(result));
+    store_stage(cell, finished);
     Poll::Ready(())
 }
 
-/// Drops the future (or output) in the stage, catching a panic.
-fn drop_stage<F: Future, S>(cell: &Cell<F, S>) -> Result<(), Box<dyn Any + Send>> {
-    panic::catch_unwind(AssertUnwindSafe(|| set_stage(cell, Stage::Consumed)))
-}
-
-fn set_stage<F: Future, S>(cell: &Cell<F, S>, new: Stage<F>) {
+/// Drops the future (or output) in the stage, catching a panic; the stage
+/// is empty afterwards either way.
+fn drop_stage<F: Future, S>(cell: &Cell<F, S>) -> Result<(), Payload> {
     // SAFETY: callers own the stage (they hold RUNNING, or the completion
     // rules give it to them).
-    cell.stage.with_mut(|stage| unsafe { *stage = new });
+    panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+        cell.stage.clear(&cell.header.stage_tag)
+    }))
+}
+
+/// Stores the outcome in the (empty) stage.
+fn store_stage<F: Future, S>(cell: &Cell<F, S>, outcome: Stage<F>) {
+    // SAFETY: callers hold RUNNING and have just emptied the stage
+    // (`drop_stage`, or the unwind's `DropOnUnwind`).
+    unsafe { cell.stage.store(&cell.header.stage_tag, outcome) }
 }
 
 /// Drops an output that no `JoinHandle` will read, first reporting it to
@@ -358,38 +366,41 @@ fn drop_unread_output<F: Future, S: Schedule>(cell: &Cell<F, S>) {
     let _ = drop_stage(cell);
 }
 
+#[inline]
 fn report_if_panic<F: Future, S: Schedule>(cell: &Cell<F, S>) {
     // SAFETY: callers own the stage (the completion rules give it to them).
-    let report = cell.stage.with(|stage| match unsafe { &*stage } {
-        Stage::Finished(Err(err)) => err.with_panic_payload(|payload| {
-            let name = cell.header.extra.as_ref().and_then(|e| e.name.clone());
-            PanicReport::new(cell.header.id, name, cell.header.location, payload)
-        }),
-        _ => None,
-    });
-    if let Some(report) = report {
-        crate::foreign::contain("an unhandled-panic handler", || {
-            cell.scheduler.unhandled_panic(&report)
-        });
+    if let Some(payload) = unsafe { cell.stage.panic_payload(&cell.header.stage_tag) } {
+        report_panic(cell, payload);
     }
+}
+
+/// Hands an unread panic to the scheduler's handler. Out of line: panics
+/// are rare, and every completion passes through `report_if_panic`.
+#[cold]
+#[inline(never)]
+fn report_panic<F: Future, S: Schedule>(cell: &Cell<F, S>, payload: &(dyn std::any::Any + Send)) {
+    let name = cell.header.site.extra().and_then(|e| e.name.clone());
+    let report = PanicReport::new(cell.header.id, name, cell.header.site.location(), payload);
+    crate::foreign::contain("an unhandled-panic handler", || {
+        cell.scheduler.unhandled_panic(&report)
+    });
 }
 
 fn drop_payload<T>(value: T) {
     let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(value)));
 }
 
-/// Drops the future of a task we hold RUNNING on, storing `Cancelled`
-/// (with the cause the state word records: an abort, or the scheduler's
-/// shutdown).
+/// Drops the future of a task we hold RUNNING on, storing the cause of the
+/// cancel that the state word records (an abort, or the scheduler's
+/// shutdown), or the panic of the future's drop.
 fn cancel_task<F: Future, S: Schedule>(cell: &Cell<F, S>) {
-    let id = cell.header.id;
     let by_shutdown = cell.header.state.load().is_shutdown();
-    let err = match drop_stage(cell) {
-        Ok(()) if by_shutdown => JoinError::shutdown(id, S::NAME),
-        Ok(()) => JoinError::cancelled(id),
-        Err(payload) => JoinError::panic(id, payload),
+    let cancelled = match drop_stage(cell) {
+        Ok(()) if by_shutdown => Stage::ShutDown,
+        Ok(()) => Stage::Aborted,
+        Err(payload) => Stage::Panicked(Box::new(payload)),
     };
-    set_stage(cell, Stage::Finished(Err(err)));
+    store_stage(cell, cancelled);
 }
 
 /// The stage holds the result: publish it, wake the joiner, release the
@@ -407,10 +418,10 @@ fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     // SAFETY: the poll's reference keeps the task alive during the call, and
     // the `ManuallyDrop` keeps this borrowed `Task` from dropping a reference.
     let me = ManuallyDrop::new(unsafe { Task::<S>::from_raw(RawTask { ptr }) });
-    let released = match cell.header.owner_id {
+    let released = match cell.header.owned {
         // Never bound to a list: nothing to release.
-        0 => 1,
-        _ => match cell.scheduler.release(&me) {
+        false => 1,
+        true => match cell.scheduler.release(&me) {
             Some(task) => {
                 mem::forget(task);
                 2
@@ -495,11 +506,16 @@ unsafe fn try_read_output<F: Future, S: Schedule>(ptr: NonNull<Header>, dst: *mu
         return;
     }
     // SAFETY: COMPLETE with JOIN_INTEREST: the stage is the JoinHandle's.
-    let stage = cell
-        .stage
-        .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) });
-    let Stage::Finished(result) = stage else {
-        panic!("a weft JoinHandle was polled after it returned its output; poll each JoinHandle to completion once");
+    let stage = unsafe { cell.stage.take(&cell.header.stage_tag) };
+    let id = cell.header.id;
+    let result = match stage {
+        Stage::Finished(output) => Ok(output),
+        Stage::Aborted => Err(JoinError::cancelled(id)),
+        Stage::ShutDown => Err(JoinError::shutdown(id, S::NAME)),
+        Stage::Panicked(payload) => Err(JoinError::panic(id, *payload)),
+        Stage::Running(_) | Stage::Consumed => panic!(
+            "a weft JoinHandle was polled after it returned its output; poll each JoinHandle to completion once"
+        ),
     };
     let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
     // SAFETY: the caller passes a pointer to this task's output slot.
@@ -595,7 +611,7 @@ unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
     {
         // SAFETY: the last reference is gone; the cell is still allocated.
         let cell = unsafe { cell::<F, S>(ptr) };
-        cell.stage.with_mut(|_| ());
+        cell.header.stage_tag.touch();
         cell.join_waker.with_mut(|_| ());
         cell.header.owned_key.with_mut(|_| ());
     }
@@ -605,4 +621,35 @@ unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
     // The stage may still hold a future (a task dropped without ever being
     // run or shut down) or an output; never unwind into the caller.
     drop_payload(boxed);
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A scheduler the size of the executor's `Handle` (one `Arc`).
+    struct OneArc(#[allow(dead_code)] std::sync::Arc<()>);
+    impl Schedule for OneArc {
+        fn schedule(&self, _: crate::Notified<Self>) {}
+        fn release(&self, _: &Task<Self>) -> Option<Task<Self>> {
+            None
+        }
+    }
+
+    fn cell_size<F: Future>(_: &F) -> usize {
+        mem::size_of::<Cell<F, OneArc>>()
+    }
+
+    /// The layout this crate was sized for (see `BENCHMARKS.md`, "Memory
+    /// per idle task"): a task waiting on a small future, on an executor
+    /// whose scheduler is one pointer.
+    #[test]
+    fn an_idle_task_cell_is_72_bytes() {
+        async fn idle() {
+            std::future::pending::<()>().await
+        }
+        let fut = idle();
+        assert_eq!(mem::size_of_val(&fut), 1);
+        assert_eq!(cell_size(&fut), 72);
+    }
 }
