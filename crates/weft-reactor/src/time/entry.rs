@@ -16,6 +16,15 @@
 //! thread ever holds two shard locks. The poller visits every shard in turn
 //! (`process_at`, `before_park`, `shutdown`), one lock at a time.
 //!
+//! A `Sleep` holds an `Arc` of its shard (each shard is an allocation of
+//! its own), not of the reactor: creating and dropping a timer then
+//! touches only its own thread's cache lines, where a reactor `Handle`
+//! clone per timer would bounce one reference count between the workers.
+//! A shard is enough to arm and cancel ([`Shard::register`],
+//! [`Shard::cancel`]): it reaches what the shards share (the clock origin,
+//! the poller's record below, the poller's waker) through one `Arc` that
+//! is only read.
+//!
 //! # Protocol (within a shard)
 //!
 //! A timer is an `Arc<TimerShared>` held by its `Sleep` and, while armed, by
@@ -67,10 +76,10 @@
 //!   *then* reads each shard's next expiration under that shard's lock, and
 //!   last lowers the word to the earliest of them (`fetch_min`); the wait is
 //!   bounded by that tick. [`Timers::after_park`] stores `AWAKE`.
-//! * [`Timers::register`], after inserting and still under the shard lock,
-//!   loads the word; if the new tick is earlier it lowers the word to it
-//!   (`fetch_min`) and, if that lowered it, reports that the poller must be
-//!   woken. The word is read on every arming but written only when the
+//! * [`Shard::register`] (which [`Timers::register`] routes to), after
+//!   inserting and still under the shard lock, loads the word; if the new
+//!   tick is earlier it lowers the word to it (`fetch_min`) and, if that
+//!   lowered it, reports that the poller must be woken. The word is read on every arming but written only when the
 //!   poller must be told: arming stays on the shard's cache lines.
 //!
 //! No lost wake-up, for a timer armed in shard `k`: the poller's lock of `k`
@@ -90,6 +99,8 @@
 
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+
+use std::sync::OnceLock;
 
 use super::wheel::Wheel;
 use crate::sync::{lock, Arc, AtomicU64, AtomicU8, AtomicUsize, Mutex, Ordering};
@@ -200,7 +211,7 @@ impl TimerShared {
     }
 }
 
-/// Result of [`Timers::register`].
+/// Result of [`Shard::register`].
 #[doc(hidden)]
 #[derive(Debug, PartialEq, Eq)]
 pub enum Registered {
@@ -221,11 +232,115 @@ struct ShardInner {
     is_shutdown: bool,
 }
 
-/// One shard, on cache lines of its own: two workers arming timers in two
-/// shards do not share a line.
+/// What the shards of one [`Timers`] share, read-only on the arming path
+/// except for `sleeping_until`, which an arming writes only when it must
+/// wake the poller.
+struct Common {
+    start: Instant,
+    /// `AWAKE`, or the tick the poller blocks until (see the module docs).
+    sleeping_until: AtomicU64,
+    /// Wakes the poller: the reactor's `mio::Waker` (set by `Reactor::new`;
+    /// unset for a bare `Timers`, whose caller wakes its poller itself).
+    waker: OnceLock<std::sync::Arc<mio::Waker>>,
+}
+
+/// One shard: a wheel behind its own lock, on cache lines of its own (two
+/// workers arming timers in two shards do not share a line). A `Sleep`
+/// holds an `Arc` of its shard rather than of the whole reactor, so that
+/// creating and dropping a timer touches no reference count shared with
+/// the other workers.
+#[doc(hidden)]
 #[repr(align(128))]
-struct Shard {
+pub struct Shard {
     inner: Mutex<ShardInner>,
+    /// Its index in [`Timers::shards`]: what an entry's `home` is.
+    index: u8,
+    common: Arc<Common>,
+}
+
+impl std::fmt::Debug for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shard")
+            .field("index", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shard {
+    /// The tick of a deadline ([`Timers::deadline_tick`]).
+    pub fn deadline_tick(&self, deadline: Instant) -> u64 {
+        deadline_tick(self.common.start, deadline)
+    }
+
+    /// Wakes the poller, when [`register`](Self::register) said to. A
+    /// no-op for timers with no reactor (the loom models wake their own).
+    pub(crate) fn wake_poller(&self) {
+        if let Some(waker) = self.common.waker.get() {
+            if let Err(e) = waker.wake() {
+                panic!("weft reactor: mio::Waker::wake failed: {e}");
+            }
+        }
+    }
+
+    /// Arms `entry` for `tick` in this shard, replacing any earlier arming
+    /// of it. This shard must be the entry's home if it has one (a `Sleep`
+    /// keeps its shard for life).
+    pub fn register(&self, entry: &Arc<TimerShared>, tick: u64) -> Registered {
+        match entry.home.load(Ordering::Relaxed) {
+            NO_HOME => entry.home.store(self.index, Ordering::Relaxed),
+            home => debug_assert_eq!(home, self.index, "a timer re-armed outside its home shard"),
+        }
+        let mut inner = lock(&self.inner);
+        if inner.is_shutdown {
+            return Registered::Shutdown;
+        }
+        // Re-arming an armed entry moves its `Arc` (no count change).
+        let old = entry.key.load(Ordering::Relaxed);
+        let value = if old == NO_KEY {
+            entry.clone()
+        } else {
+            inner.wheel.remove(old)
+        };
+        entry.state.store(PENDING, Ordering::Release);
+        match inner.wheel.insert(tick, value) {
+            Ok(key) => {
+                entry.key.store(key, Ordering::Relaxed);
+                // After our lock of this shard, before its release: see the
+                // module docs for why `Relaxed` suffices.
+                let sleeping_until = &self.common.sleeping_until;
+                let until = sleeping_until.load(Ordering::Relaxed);
+                // Only the first earlier timer needs to wake it.
+                let wake_poller = tick < until && tick < sleeping_until.fetch_min(tick, Ordering::Relaxed);
+                Registered::Armed { wake_poller }
+            }
+            Err(_) => {
+                if old != NO_KEY {
+                    entry.key.store(NO_KEY, Ordering::Relaxed);
+                }
+                entry.state.store(FIRED, Ordering::Release);
+                Registered::Expired
+            }
+        }
+    }
+
+    /// Disarms `entry`, whose home this shard is, in O(1) if it is still in
+    /// the wheel, and marks it `IDLE` (a fired timer too, so that it can be
+    /// re-armed). Its waker is not called.
+    pub fn cancel(&self, entry: &TimerShared) {
+        debug_assert!(
+            matches!(entry.home.load(Ordering::Relaxed), h if h == self.index || h == NO_HOME),
+            "a timer cancelled in a shard that is not its home"
+        );
+        let mut inner = lock(&self.inner);
+        let key = entry.key.load(Ordering::Relaxed);
+        if key != NO_KEY {
+            entry.key.store(NO_KEY, Ordering::Relaxed);
+            inner.wheel.remove(key);
+        }
+        if entry.state.load(Ordering::Relaxed) != SHUTDOWN {
+            entry.state.store(IDLE, Ordering::Release);
+        }
+    }
 }
 
 /// The calling thread's shard index (modulo the shard count): assigned
@@ -268,13 +383,25 @@ fn default_shards() -> usize {
     (cpus * 2).next_power_of_two().min(MAX_SHARDS)
 }
 
+/// The tick of `deadline` counted from `start`, rounded *up*: a timer
+/// never fires before its deadline.
+///
+/// Whole seconds and the sub-second part are converted apart: the `u128`
+/// division of `Duration::as_nanos` cost about 40 instructions per armed
+/// timer (callgrind), a `u32` division by a constant a few.
+fn deadline_tick(start: Instant, deadline: Instant) -> u64 {
+    let since = deadline.saturating_duration_since(start);
+    since
+        .as_secs()
+        .saturating_mul(1_000)
+        .saturating_add(u64::from(since.subsec_nanos().div_ceil(1_000_000)))
+}
+
 /// The timer driver: sharded wheels of 1 ms ticks counted from `start`.
 #[doc(hidden)]
 pub struct Timers {
-    start: Instant,
-    shards: Box<[Shard]>,
-    /// `AWAKE`, or the tick the poller blocks until (see the module docs).
-    sleeping_until: AtomicU64,
+    shards: Box<[Arc<Shard>]>,
+    common: Arc<Common>,
 }
 
 impl Timers {
@@ -288,17 +415,26 @@ impl Timers {
     /// at most 64).
     pub fn with_shards(start: Instant, shards: usize) -> Self {
         let n = shards.clamp(1, MAX_SHARDS).next_power_of_two();
-        Timers {
+        let common = Arc::new(Common {
             start,
+            sleeping_until: AtomicU64::new(AWAKE),
+            waker: OnceLock::new(),
+        });
+        Timers {
             shards: (0..n)
-                .map(|_| Shard {
-                    inner: Mutex::new(ShardInner {
-                        wheel: Wheel::new(),
-                        is_shutdown: false,
-                    }),
+                .map(|index| {
+                    Arc::new(Shard {
+                        inner: Mutex::new(ShardInner {
+                            wheel: Wheel::new(),
+                            is_shutdown: false,
+                        }),
+                        // Lossless: at most MAX_SHARDS (64) shards.
+                        index: index as u8,
+                        common: common.clone(),
+                    })
                 })
                 .collect(),
-            sleeping_until: AtomicU64::new(AWAKE),
+            common,
         }
     }
 
@@ -307,23 +443,31 @@ impl Timers {
         self.shards.len()
     }
 
+    /// Shard `index` (modulo the shard count).
+    pub fn shard(&self, index: usize) -> &Arc<Shard> {
+        &self.shards[index & (self.shards.len() - 1)]
+    }
+
+    /// The calling thread's shard: where the timers it creates live.
+    pub fn local_shard(&self) -> &Arc<Shard> {
+        self.shard(local_shard())
+    }
+
+    /// Sets the waker of the poller (once, by `Reactor::new`), for
+    /// [`Shard::wake_poller`].
+    pub(crate) fn set_waker(&self, waker: std::sync::Arc<mio::Waker>) {
+        let _ = self.common.waker.set(waker);
+    }
+
     /// The tick of a deadline, rounded *up*: a timer never fires before its
     /// deadline.
-    ///
-    /// Whole seconds and the sub-second part are converted apart: the
-    /// `u128` division of `Duration::as_nanos` cost about 40 instructions
-    /// per armed timer (callgrind), a `u32` division by a constant a few.
     pub fn deadline_tick(&self, deadline: Instant) -> u64 {
-        let since = deadline.saturating_duration_since(self.start);
-        since
-            .as_secs()
-            .saturating_mul(1_000)
-            .saturating_add(u64::from(since.subsec_nanos().div_ceil(1_000_000)))
+        deadline_tick(self.common.start, deadline)
     }
 
     /// The last tick fully elapsed at `now`, rounded *down*.
     pub fn now_tick(&self, now: Instant) -> u64 {
-        let since = now.saturating_duration_since(self.start);
+        let since = now.saturating_duration_since(self.common.start);
         since
             .as_secs()
             .saturating_mul(1_000)
@@ -331,7 +475,7 @@ impl Timers {
     }
 
     fn tick_instant(&self, tick: u64) -> Option<Instant> {
-        self.start.checked_add(Duration::from_millis(tick))
+        self.common.start.checked_add(Duration::from_millis(tick))
     }
 
     /// Arms `entry` for `tick`, replacing any earlier arming of it. A new
@@ -346,64 +490,18 @@ impl Timers {
     pub fn register_from(&self, entry: &Arc<TimerShared>, tick: u64, shard: usize) -> Registered {
         // Only the owner arms, cancels and so reads or writes `home`.
         let home = match entry.home.load(Ordering::Relaxed) {
-            NO_HOME => {
-                let home = shard & (self.shards.len() - 1);
-                // Lossless: at most MAX_SHARDS (64) shards.
-                entry.home.store(home as u8, Ordering::Relaxed);
-                home
-            }
+            NO_HOME => shard,
             home => usize::from(home),
         };
-        let mut inner = lock(&self.shards[home].inner);
-        if inner.is_shutdown {
-            return Registered::Shutdown;
-        }
-        // Re-arming an armed entry moves its `Arc` (no count change).
-        let old = entry.key.load(Ordering::Relaxed);
-        let value = if old == NO_KEY {
-            entry.clone()
-        } else {
-            inner.wheel.remove(old)
-        };
-        entry.state.store(PENDING, Ordering::Release);
-        match inner.wheel.insert(tick, value) {
-            Ok(key) => {
-                entry.key.store(key, Ordering::Relaxed);
-                // After our lock of this shard, before its release: see the
-                // module docs for why `Relaxed` suffices.
-                let until = self.sleeping_until.load(Ordering::Relaxed);
-                // Only the first earlier timer needs to wake it.
-                let wake_poller =
-                    tick < until && tick < self.sleeping_until.fetch_min(tick, Ordering::Relaxed);
-                Registered::Armed { wake_poller }
-            }
-            Err(_) => {
-                if old != NO_KEY {
-                    entry.key.store(NO_KEY, Ordering::Relaxed);
-                }
-                entry.state.store(FIRED, Ordering::Release);
-                Registered::Expired
-            }
-        }
+        self.shard(home).register(entry, tick)
     }
 
-    /// Disarms `entry` in O(1) if it is still in its wheel, and marks it
-    /// `IDLE` (a fired timer too, so that it can be re-armed). Its waker is
-    /// not called.
+    /// Disarms `entry` in its home shard ([`Shard::cancel`]); an entry
+    /// never armed is in no wheel and is left as it is.
     pub fn cancel(&self, entry: &TimerShared) {
         let home = entry.home.load(Ordering::Relaxed);
-        if home == NO_HOME {
-            // Never armed: in no wheel, and still IDLE.
-            return;
-        }
-        let mut inner = lock(&self.shards[usize::from(home)].inner);
-        let key = entry.key.load(Ordering::Relaxed);
-        if key != NO_KEY {
-            entry.key.store(NO_KEY, Ordering::Relaxed);
-            inner.wheel.remove(key);
-        }
-        if entry.state.load(Ordering::Relaxed) != SHUTDOWN {
-            entry.state.store(IDLE, Ordering::Release);
+        if home != NO_HOME {
+            self.shards[usize::from(home)].cancel(entry);
         }
     }
 
@@ -442,7 +540,7 @@ impl Timers {
     pub fn before_park(&self, now: Instant, blocking: bool) -> Option<Duration> {
         if blocking {
             // Before the scan: an arming in a shard already scanned sees it.
-            self.sleeping_until.store(NO_DEADLINE, Ordering::Relaxed);
+            self.common.sleeping_until.store(NO_DEADLINE, Ordering::Relaxed);
         }
         let next = self
             .shards
@@ -452,7 +550,7 @@ impl Timers {
         let next = next?;
         if blocking {
             // A tick of 0 reads as AWAKE: right, that wait does not block.
-            self.sleeping_until.fetch_min(next, Ordering::Relaxed);
+            self.common.sleeping_until.fetch_min(next, Ordering::Relaxed);
         }
         Some(match self.tick_instant(next) {
             Some(at) => at.saturating_duration_since(now),
@@ -462,7 +560,7 @@ impl Timers {
 
     /// Called by the poller after it stops blocking.
     pub fn after_park(&self) {
-        self.sleeping_until.store(AWAKE, Ordering::Relaxed);
+        self.common.sleeping_until.store(AWAKE, Ordering::Relaxed);
     }
 
     /// The number of armed timers, over every shard.

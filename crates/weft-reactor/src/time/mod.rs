@@ -17,7 +17,8 @@
 //! its timers in the shard it was given the first time it armed one (round
 //! robin), and a timer stays in that shard for its life, so workers arming
 //! and cancelling timers at once take different locks, and no thread ever
-//! holds two of them. The poller visits every shard when it fires timers
+//! holds two of them. A [`Sleep`] holds its shard, not a runtime handle, so
+//! that creating one touches no reference count the workers share. The poller visits every shard when it fires timers
 //! and when it computes how long it may sleep; whether an arming must wake
 //! the sleeping poller is decided by one atomic word, read on every arming
 //! and written only when the poller must be woken (the protocol, and why no
