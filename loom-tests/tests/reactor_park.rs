@@ -135,3 +135,41 @@ fn a_timer_armed_during_the_park_ends_it() {
         );
     });
 }
+
+/// Sharded wheels, through the real park loop: shard 0 holds a far timer
+/// (tick 1000), so the park has a deadline; a task arms a nearer one on
+/// shard 1 (tick 5) while the poller scans the shards and waits. Whichever
+/// comes first, the park ends once the new timer is due (a lost wake-up
+/// would wait for tick 1000, which the clock never reaches: a deadlock).
+#[test]
+fn a_nearer_timer_armed_on_another_shard_during_the_park_ends_it() {
+    loom::model(|| {
+        let (os, event_loop) = ModelOs::new();
+        let event_loop = Arc::new(event_loop);
+        let far = Arc::new(TimerShared::new());
+        event_loop.timers().register_from(&far, 1_000, 0);
+        let parker = {
+            let event_loop = event_loop.clone();
+            thread::spawn(move || event_loop.park(None))
+        };
+        let entry = Arc::new(TimerShared::new());
+        match event_loop.timers().register_from(&entry, 5, 1) {
+            Registered::Armed { wake_poller } => {
+                if wake_poller {
+                    os.unpark();
+                }
+            }
+            other => panic!("a timer for tick 5 on a fresh wheel: {other:?}"),
+        }
+        os.advance_to(5);
+        parker.join().unwrap();
+
+        event_loop.park(Some(Duration::ZERO));
+        let (_, waker) = counting_waker();
+        assert_eq!(
+            entry.poll(&mut Context::from_waker(&waker)),
+            Poll::Ready(Fired::Deadline)
+        );
+        assert!(far.may_be_armed(), "the far timer fired early");
+    });
+}

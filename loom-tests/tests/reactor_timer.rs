@@ -286,3 +286,137 @@ fn timer_cancelled_while_it_fires_can_be_rearmed() {
         assert!(timers.is_empty());
     });
 }
+
+/// Sharded wheels: a task arms a timer on shard 1 while the poller, in
+/// `before_park`, scans the shards (shard 0 holds a far timer) and records
+/// that it sleeps. Whichever order the locks are taken in, either the
+/// arming is told to wake the poller or the poller's wait is bounded by the
+/// new timer: the register-vs-going-to-sleep race across shards.
+#[test]
+fn register_on_one_shard_racing_before_park_on_another_wakes_the_poller() {
+    use std::time::Duration;
+    loom::model(|| {
+        let start = Instant::now();
+        let timers = Arc::new(Timers::new(start));
+        assert_eq!(timers.shards(), 2, "the models expect two shards under loom");
+        let far = Arc::new(TimerShared::new());
+        timers.register_from(&far, 1_000, 0);
+        let poller = {
+            let timers = timers.clone();
+            thread::spawn(move || timers.before_park(start, true))
+        };
+        let near = Arc::new(TimerShared::new());
+        let r = timers.register_from(&near, 10, 1);
+        let wait = poller.join().unwrap().expect("two timers are armed");
+        match r {
+            Registered::Armed { wake_poller: false } => assert!(
+                wait <= Duration::from_millis(10),
+                "lost wake-up: the poller sleeps {wait:?} past a timer armed on another \
+                 shard, and the arming was not told to wake it"
+            ),
+            Registered::Armed { wake_poller: true } => {}
+            other => panic!("tick 10 on a fresh wheel: {other:?}"),
+        }
+        timers.after_park();
+    });
+}
+
+/// Sharded wheels: the cancel of a timer in shard 1 races `process_at`,
+/// which fires both it and a due timer of shard 0. The cancel takes the
+/// lock of the shard that holds its key: the shard-1 timer is woken at
+/// most once and freed once, and the shard-0 timer, which nobody cancels,
+/// fires.
+#[test]
+fn cancel_on_one_shard_racing_process_at_wakes_at_most_once_and_spares_the_other_shard() {
+    loom::model(|| {
+        let timers = Arc::new(Timers::new(Instant::now()));
+        let other = Arc::new(TimerShared::new());
+        timers.register_from(&other, 5, 0);
+        let entry = Arc::new(TimerShared::new());
+        assert_eq!(
+            timers.register_from(&entry, 5, 1),
+            Registered::Armed { wake_poller: false }
+        );
+        let (woken, waker) = counting_waker();
+        assert!(entry.poll(&mut Context::from_waker(&waker)).is_pending());
+
+        let poller = {
+            let timers = timers.clone();
+            thread::spawn(move || timers.process_at(10))
+        };
+        timers.cancel(&entry);
+        let fired = poller.join().unwrap();
+
+        let woken = woken.0.load(Ordering::SeqCst);
+        assert!(woken <= 1, "waker called twice");
+        assert_eq!(
+            woken + 1,
+            fired,
+            "fired without waking, or the other shard's timer did not fire"
+        );
+        let (_, waker) = counting_waker();
+        assert_eq!(
+            other.poll(&mut Context::from_waker(&waker)),
+            std::task::Poll::Ready(Fired::Deadline),
+            "the cancel of a shard-1 timer took the shard-0 timer out"
+        );
+        assert!(timers.is_empty(), "entry leaked");
+    });
+}
+
+/// Sharded wheels: a timer armed on shard 1 is re-armed (a `Sleep` reset)
+/// from a thread whose shard is 0 while the poller fires it. The entry
+/// stays in its home shard, so the re-arm finds its key where it is: it is
+/// in the wheels exactly once afterwards, and fires once at its new
+/// deadline.
+#[test]
+fn rearm_from_another_shard_racing_fire_keeps_the_entry_in_its_home_shard() {
+    loom::model(|| {
+        let timers = Arc::new(Timers::new(Instant::now()));
+        let entry = Arc::new(TimerShared::new());
+        timers.register_from(&entry, 5, 1);
+        let poller = {
+            let timers = timers.clone();
+            thread::spawn(move || timers.process_at(10))
+        };
+        assert_eq!(
+            timers.register_from(&entry, 20, 0),
+            Registered::Armed { wake_poller: false }
+        );
+        let fired_old = poller.join().unwrap();
+        assert!(fired_old <= 1);
+        assert_eq!(
+            timers.len(),
+            1,
+            "the re-armed timer is not in the wheels exactly once"
+        );
+        assert_eq!(timers.process_at(30), 1);
+        assert!(timers.is_empty());
+    });
+}
+
+/// `Timers::shutdown` races a `Sleep`'s drop (`may_be_armed`, then
+/// `cancel`) of a timer on shard 1: the cancel never finds a key into a
+/// wheel the shutdown already emptied (each shard is closed, emptied and
+/// its entries' keys cleared in one critical section), and the entry ends
+/// out of every wheel.
+#[test]
+fn shutdown_racing_a_sleep_drop_leaves_no_stale_key() {
+    loom::model(|| {
+        let timers = Arc::new(Timers::new(Instant::now()));
+        let entry = Arc::new(TimerShared::new());
+        timers.register_from(&entry, 50, 1);
+        let closer = {
+            let timers = timers.clone();
+            thread::spawn(move || timers.shutdown())
+        };
+        if entry.may_be_armed() {
+            timers.cancel(&entry);
+        }
+        drop(entry);
+        closer.join().unwrap();
+        assert!(timers.is_empty());
+        let late = Arc::new(TimerShared::new());
+        assert_eq!(timers.register_from(&late, 60, 0), Registered::Shutdown);
+    });
+}

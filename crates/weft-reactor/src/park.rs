@@ -15,7 +15,8 @@
 //! With the poller lock held (one parker at a time; the executor guarantees
 //! it, the lock makes it safe):
 //!
-//! 1. `Timers::before_park`: the time until the next wheel expiration, and
+//! 1. `Timers::before_park`: the time until the next expiration over all
+//!    the wheel shards, and
 //!    the record that the poller sleeps until then (so that an earlier timer
 //!    armed from now on is told to wake it). The wait is bounded by the
 //!    smaller of that and the executor's timeout.
@@ -34,9 +35,10 @@
 //! Why no wake-up is lost: an unpark is a token the next wait consumes, so
 //! one made between step 1 and step 2 still ends the wait; a timer armed
 //! after step 1 and earlier than its deadline is told to wake the poller
-//! (the record and the arming are both under the wheel lock, so one of them
-//! sees the other), and that wake is such an unpark; a timer armed before
-//! step 1 bounds the wait itself.
+//! (the record is made before step 1 scans the shards, and the arming reads
+//! it under its shard's lock after inserting, so either the scan sees the
+//! timer or the arming sees the record: `time::entry`), and that wake is
+//! such an unpark; a timer armed before step 1 bounds the wait itself.
 
 use std::time::{Duration, Instant};
 

@@ -98,7 +98,9 @@ pub(crate) struct Inner {
     /// The poller, the registrations and the timers (`crate::park`).
     pub(crate) park: EventLoop<MioPoll, SystemClock>,
     pub(crate) registry: Registry,
-    waker: mio::Waker,
+    /// Shared with the timer shards, which wake the poller for an earlier
+    /// deadline.
+    waker: Arc<mio::Waker>,
     is_shutdown: AtomicBool,
     pub(crate) resolver: OnceLock<Resolver>,
     /// Set once the signal pipe is registered with this poller
@@ -155,7 +157,7 @@ impl Reactor {
     pub fn new() -> io::Result<Reactor> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
-        let waker = mio::Waker::new(&registry, WAKE_TOKEN)?;
+        let waker = Arc::new(mio::Waker::new(&registry, WAKE_TOKEN)?);
         let step = MioPoll {
             poll,
             events: Events::with_capacity(EVENTS_CAPACITY),
@@ -168,6 +170,7 @@ impl Reactor {
             resolver: OnceLock::new(),
             signals_enabled: OnceLock::new(),
         };
+        inner.park.timers.set_waker(inner.waker.clone());
         Ok(Reactor {
             inner: Arc::new(inner),
         })
@@ -192,6 +195,16 @@ impl Driver for Reactor {
 
     fn shutdown(&self) {
         self.inner.shutdown();
+    }
+}
+
+/// A `Sleep` holds its timer shard, not the reactor, so the reactor can go
+/// while timers are still armed or about to be: they are woken and refused
+/// as after a shutdown (a timer nobody will ever fire must not hang
+/// silently). Idempotent after [`Driver::shutdown`].
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.park.timers.shutdown();
     }
 }
 

@@ -288,3 +288,54 @@ fn sleep_poll_consumes_budget() {
         assert_eq!(n, weft_executor::coop::BUDGET as usize);
     });
 }
+
+/// A `Sleep` created inside a runtime and polled on a thread that never
+/// entered it still arms in its runtime's wheel (it reaches its reactor
+/// through its shard) and completes.
+#[test]
+fn a_sleep_created_in_the_runtime_completes_when_polled_outside_it() {
+    let rt = TestRuntime::new();
+    let s = {
+        let _g = rt.handle.enter();
+        sleep(Duration::from_millis(20))
+    };
+    let start = Instant::now();
+    let took = std::thread::spawn(move || {
+        struct Unpark(std::thread::Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut s = pin!(s);
+        while s.as_mut().poll(&mut cx).is_pending() {
+            std::thread::park_timeout(common::HANG);
+            assert!(start.elapsed() < common::HANG, "the sleep hung");
+        }
+        start.elapsed()
+    })
+    .join()
+    .unwrap();
+    assert!(took >= Duration::from_millis(20), "woke early, after {took:?}");
+    assert_eq!(rt.handle.armed_timers(), 0);
+}
+
+/// A `Sleep` whose runtime was dropped, polled afterwards, panics with the
+/// shutdown message instead of waiting for a wheel nobody will turn.
+#[test]
+fn a_sleep_polled_after_its_runtime_was_dropped_panics() {
+    let rt = TestRuntime::new();
+    let mut s = {
+        let _g = rt.handle.enter();
+        Box::pin(sleep(Duration::from_secs(3600)))
+    };
+    drop(rt);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        s.as_mut()
+            .poll(&mut Context::from_waker(futures_util::task::noop_waker_ref()))
+    }));
+    let msg = *r.unwrap_err().downcast::<String>().unwrap();
+    assert!(msg.contains("after its runtime shut down"), "{msg}");
+}

@@ -1,11 +1,17 @@
 //! [`Sleep`]: a future that completes at a deadline.
 //!
-//! A `Sleep` takes the current handle when created if there is one, and
-//! otherwise on its first poll (so `block_on(sleep(d))` works even though
-//! `sleep(d)` is evaluated before `block_on` enters the runtime). It arms
-//! its wheel entry on its first poll: an unpolled `Sleep` costs nothing in
-//! the wheel.
-//! [`Sleep::reset`] re-arms the same entry; drop cancels it in O(1).
+//! A `Sleep` takes the current runtime's timer shard for the creating
+//! thread when created if there is a runtime, and otherwise on its first
+//! poll (so `block_on(sleep(d))` works even though `sleep(d)` is evaluated
+//! before `block_on` enters the runtime). It arms its wheel entry on its
+//! first poll: an unpolled `Sleep` costs nothing in the wheel.
+//! [`Sleep::reset`] re-arms the same entry, in the same shard; drop cancels
+//! it in O(1).
+//!
+//! It holds an `Arc` of its shard, not a reactor `Handle`: a handle clone
+//! per timer would be an atomic increment and decrement of one reference
+//! count that every worker creating timers shares. The shard is all it
+//! needs to arm, cancel and wake the poller, wherever it is polled.
 
 use crate::sync::Arc;
 use std::future::Future;
@@ -15,8 +21,10 @@ use std::time::{Duration, Instant};
 
 use weft_executor::coop;
 
-use super::entry::{Fired, Registered, TimerShared};
-use crate::Handle;
+use weft_executor::context::{self, NO_RUNTIME};
+
+use super::entry::{Fired, Registered, Shard, TimerShared};
+use crate::reactor::Inner;
 
 const SHUT_DOWN: &str = "a weft timer was polled after its runtime shut down: a Sleep, Timeout \
      or Interval cannot outlive the Runtime that created it";
@@ -52,10 +60,16 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        handle: Handle::try_current().ok(),
+        shard: current_shard(),
         deadline,
         entry: None,
     }
+}
+
+/// The calling thread's shard of the current runtime's timers, if a
+/// runtime is entered.
+fn current_shard() -> Option<Arc<Shard>> {
+    context::with_entered(|e| Some(e?.driver::<Inner>()?.park.timers.local_shard().clone()))
 }
 
 /// About 30 years from now: what "sleep for Duration::MAX" means.
@@ -67,8 +81,9 @@ pub(crate) fn far_future() -> Instant {
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
 pub struct Sleep {
-    /// Taken at creation if a runtime is entered, else at first poll.
-    handle: Option<Handle>,
+    /// The shard its timer lives in: taken at creation if a runtime is
+    /// entered, else at first poll.
+    shard: Option<Arc<Shard>>,
     deadline: Instant,
     /// `Some` once armed (first poll); cancelled on drop or reset.
     entry: Option<Arc<TimerShared>>,
@@ -107,8 +122,8 @@ impl Sleep {
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
         this.deadline = deadline;
-        if let (Some(entry), Some(handle)) = (&this.entry, &this.handle) {
-            handle.inner.park.timers.cancel(entry);
+        if let (Some(entry), Some(shard)) = (&this.entry, &this.shard) {
+            shard.cancel(entry);
             // Re-armed lazily on the next poll: keep the allocation.
         }
     }
@@ -119,19 +134,21 @@ impl Sleep {
 
     fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let coop = ready!(coop::poll_proceed(cx));
-        let handle = self.handle.get_or_insert_with(Handle::current);
+        let shard = match &mut self.shard {
+            Some(shard) => &*shard,
+            none => none.insert(current_shard().unwrap_or_else(|| panic!("{NO_RUNTIME}"))),
+        };
         let entry = self.entry.get_or_insert_with(|| Arc::new(TimerShared::new()));
-        let timers = &handle.inner.park.timers;
         if entry.is_disarmed() {
             // First poll, or first after a reset: arm.
             if Instant::now() >= self.deadline {
                 coop.made_progress();
                 return Poll::Ready(());
             }
-            match timers.register(entry, timers.deadline_tick(self.deadline)) {
+            match shard.register(entry, shard.deadline_tick(self.deadline)) {
                 Registered::Armed { wake_poller } => {
                     if wake_poller {
-                        handle.inner.wake_poller();
+                        shard.wake_poller();
                     }
                 }
                 Registered::Expired => {
@@ -166,10 +183,10 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let (Some(entry), Some(handle)) = (&self.entry, &self.handle) {
+        if let (Some(entry), Some(shard)) = (&self.entry, &self.shard) {
             // A fired (or never armed) timer is in no wheel: no lock to take.
             if entry.may_be_armed() {
-                handle.inner.park.timers.cancel(entry);
+                shard.cancel(entry);
             }
         }
     }
